@@ -1,0 +1,432 @@
+//! What a [`crate::CustomerStore`] can do, as plain data.
+//!
+//! Every backend declares one; the gateway checks a request against it before calling
+//! (an unsupported ask is one clear [`ErrorKind::Unsupported`] error, decided here) and
+//! the planner uses it to split a query into the part pushed to the backend and the part
+//! run in the gateway.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::field::{Field, ValueType};
+use crate::query::{CmpOp, Filter, Key, Query, TextOp};
+
+/// The operations one field supports in filters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FieldOps {
+    pub eq: bool,
+    pub ne: bool,
+    /// `gt ge lt le`.
+    pub range: bool,
+    /// `contains`, `starts_with`, `ends_with`, case-sensitive.
+    pub text: bool,
+    /// The same, case-insensitive.
+    pub text_ci: bool,
+    pub like: bool,
+    pub in_list: bool,
+    pub is_null: bool,
+}
+
+impl FieldOps {
+    pub const ALL: FieldOps = FieldOps {
+        eq: true,
+        ne: true,
+        range: true,
+        text: true,
+        text_ci: true,
+        like: true,
+        in_list: true,
+        is_null: true,
+    };
+
+    pub const EQ: FieldOps = FieldOps {
+        eq: true,
+        ne: false,
+        range: false,
+        text: false,
+        text_ci: false,
+        like: false,
+        in_list: false,
+        is_null: false,
+    };
+
+    /// Everything a field of type `ty` can take.
+    pub fn all_for(ty: ValueType) -> FieldOps {
+        let text = ty == ValueType::Text;
+        FieldOps {
+            range: ty != ValueType::Bool,
+            text,
+            text_ci: text,
+            like: text,
+            ..FieldOps::ALL
+        }
+    }
+}
+
+/// The filters a backend can run itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FilterCapability {
+    pub and: bool,
+    pub or: bool,
+    pub not: bool,
+    pub search: bool,
+    pub fields: Vec<(Field, FieldOps)>,
+}
+
+impl FilterCapability {
+    pub fn ops(&self, field: Field) -> FieldOps {
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, o)| *o)
+            .unwrap_or_default()
+    }
+
+    /// `Ok` when the backend can run the whole filter, else what it cannot run.
+    pub fn supports(&self, filter: &Filter) -> std::result::Result<(), String> {
+        match filter {
+            Filter::And(v) => {
+                if !self.and && v.len() > 1 {
+                    return Err("combining filters with 'and'".into());
+                }
+                v.iter().try_for_each(|f| self.supports(f))
+            }
+            Filter::Or(v) => {
+                if !self.or && v.len() > 1 {
+                    return Err("combining filters with 'or'".into());
+                }
+                v.iter().try_for_each(|f| self.supports(f))
+            }
+            Filter::Not(inner) => {
+                // `not (x eq v)` is `x ne v`, `not (x is null)` a presence test.
+                let ok = self.not
+                    || match &**inner {
+                        Filter::Compare {
+                            field,
+                            op: CmpOp::Eq,
+                            ..
+                        } => self.ops(*field).ne,
+                        Filter::IsNull { field } => self.ops(*field).is_null,
+                        _ => false,
+                    };
+                if ok {
+                    if self.not {
+                        self.supports(inner)
+                    } else {
+                        Ok(())
+                    }
+                } else {
+                    Err(format!("negating {inner}"))
+                }
+            }
+            Filter::Compare { field, op, .. } => {
+                let ops = self.ops(*field);
+                let ok = match op {
+                    CmpOp::Eq => ops.eq,
+                    CmpOp::Ne => ops.ne,
+                    CmpOp::Gt | CmpOp::Ge | CmpOp::Lt | CmpOp::Le => ops.range,
+                };
+                ok.then_some(())
+                    .ok_or_else(|| format!("'{}' on {field}", op.as_str()))
+            }
+            Filter::Text {
+                field,
+                op,
+                case_insensitive,
+                ..
+            } => {
+                let ops = self.ops(*field);
+                let ok = match op {
+                    TextOp::Like => ops.like,
+                    _ if *case_insensitive => ops.text_ci,
+                    _ => ops.text,
+                };
+                ok.then_some(()).ok_or_else(|| {
+                    format!(
+                        "'{}'{} on {field}",
+                        op.as_str(),
+                        if *case_insensitive {
+                            " (case-insensitive)"
+                        } else {
+                            ""
+                        }
+                    )
+                })
+            }
+            Filter::In { field, .. } => self
+                .ops(*field)
+                .in_list
+                .then_some(())
+                .ok_or_else(|| format!("'in' on {field}")),
+            Filter::IsNull { field } => self
+                .ops(*field)
+                .is_null
+                .then_some(())
+                .ok_or_else(|| format!("'is null' on {field}")),
+            Filter::Search(_) => self
+                .search
+                .then_some(())
+                .ok_or_else(|| "free-text search".to_owned()),
+        }
+    }
+}
+
+/// The keys a backend can look customers up by directly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FindCapability {
+    pub name: bool,
+    pub number: bool,
+    pub external_id: bool,
+    pub reference_no: bool,
+    pub email: bool,
+    pub mobile: bool,
+    pub identification: bool,
+    pub seq: bool,
+}
+
+impl FindCapability {
+    pub const ALL: FindCapability = FindCapability {
+        name: true,
+        number: true,
+        external_id: true,
+        reference_no: true,
+        email: true,
+        mobile: true,
+        identification: true,
+        seq: true,
+    };
+
+    pub fn supports(&self, key: &Key) -> bool {
+        match key {
+            Key::Name(_) => self.name,
+            Key::Number(_) => self.number,
+            Key::ExternalId(_) => self.external_id,
+            Key::ReferenceNo(_) => self.reference_no,
+            Key::Email(_) => self.email,
+            Key::Mobile(_) => self.mobile,
+            Key::Identification(_) => self.identification,
+            Key::Seq(_) => self.seq,
+        }
+    }
+}
+
+/// What a backend can do.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Capability {
+    /// Listing with [`Query`] (subject to `filter`, `sort_fields`, `offset`, `total`).
+    pub list: bool,
+    pub get: bool,
+    pub create: bool,
+    pub update: bool,
+    pub delete: bool,
+    pub set_status: bool,
+    pub find: FindCapability,
+    pub filter: FilterCapability,
+    /// Fields the backend can sort on; empty means it cannot sort.
+    pub sort_fields: Vec<Field>,
+    pub max_sort_keys: Option<usize>,
+    /// Whether `offset` can be pushed down (page-number paging counts when the offset is
+    /// a multiple of the limit).
+    pub offset: bool,
+    /// The largest page the backend returns.
+    pub max_limit: Option<usize>,
+    /// Whether the backend reports the total number of matches.
+    pub total: bool,
+    pub idempotency: bool,
+    /// Whether writes can be conditional on an expected version.
+    pub expected_version: bool,
+    /// Whether a create keeps the caller's id.
+    pub client_ids: bool,
+}
+
+impl Capability {
+    /// Everything: the embedded store and the in-memory reference store.
+    pub fn full() -> Self {
+        Capability {
+            list: true,
+            get: true,
+            create: true,
+            update: true,
+            delete: true,
+            set_status: true,
+            find: FindCapability::ALL,
+            filter: FilterCapability {
+                and: true,
+                or: true,
+                not: true,
+                search: true,
+                fields: Field::ALL
+                    .iter()
+                    .map(|f| (*f, FieldOps::all_for(f.value_type())))
+                    .collect(),
+            },
+            sort_fields: Field::ALL
+                .iter()
+                .copied()
+                .filter(|f| !f.is_multi())
+                .collect(),
+            max_sort_keys: None,
+            offset: true,
+            max_limit: None,
+            total: true,
+            idempotency: true,
+            expected_version: true,
+            client_ids: true,
+        }
+    }
+
+    fn unsupported(what: impl std::fmt::Display) -> Error {
+        Error::new(ErrorKind::Unsupported, format!("the backend cannot do {what}"))
+    }
+
+    /// `Ok` when the backend can run the whole query itself, else an `Unsupported` error
+    /// naming the first thing it cannot do.
+    pub fn check_query(&self, q: &Query) -> Result<()> {
+        if !self.list {
+            return Err(Self::unsupported("listing customers"));
+        }
+        if let Some(f) = &q.filter {
+            self.filter.supports(f).map_err(Self::unsupported)?;
+        }
+        if let Some(max) = self.max_sort_keys {
+            if q.sort.len() > max {
+                return Err(Self::unsupported(format!(
+                    "sorting on more than {max} key(s)"
+                )));
+            }
+        }
+        for k in &q.sort {
+            if !self.sort_fields.contains(&k.field) {
+                return Err(Self::unsupported(format!("sorting on {}", k.field)));
+            }
+        }
+        if q.offset > 0 && !self.offset {
+            return Err(Self::unsupported("skipping results (offset)"));
+        }
+        if q.count != crate::query::Count::None && !self.total {
+            return Err(Self::unsupported("counting matches (total)"));
+        }
+        Ok(())
+    }
+
+    /// `Ok` when the backend can look customers up by this key directly.
+    pub fn check_find(&self, key: &Key) -> Result<()> {
+        if self.find.supports(key) {
+            Ok(())
+        } else {
+            Err(Self::unsupported(format!(
+                "looking customers up by {}",
+                key.name()
+            )))
+        }
+    }
+
+    /// `Ok` when the backend can do a write operation (`create`, `update`, `delete`,
+    /// `set_status`) or `get`.
+    pub fn check_op(&self, op: Operation) -> Result<()> {
+        let ok = match op {
+            Operation::Get => self.get,
+            Operation::List => self.list,
+            Operation::Create => self.create,
+            Operation::Update => self.update,
+            Operation::Delete => self.delete,
+            Operation::SetStatus => self.set_status,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Self::unsupported(op.describe()))
+        }
+    }
+}
+
+/// A store operation, for capability checks and messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Operation {
+    Get,
+    List,
+    Create,
+    Update,
+    Delete,
+    SetStatus,
+}
+
+impl Operation {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Operation::Get => "reading a customer by id",
+            Operation::List => "listing customers",
+            Operation::Create => "creating customers",
+            Operation::Update => "updating customers",
+            Operation::Delete => "deleting customers",
+            Operation::SetStatus => "changing a customer's status",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::Value;
+    use crate::query::SortKey;
+
+    #[test]
+    fn full_supports_everything() {
+        let cap = Capability::full();
+        let q = Query {
+            filter: Some(Filter::Not(Box::new(Filter::Or(vec![
+                Filter::Search("x".into()),
+                Filter::text(Field::Note, TextOp::Like, "%a", false).unwrap(),
+            ])))),
+            sort: vec![SortKey::desc(Field::DisplayName)],
+            offset: 10,
+            count: crate::query::Count::WithTotal,
+            ..Query::default()
+        };
+        cap.check_query(&q).unwrap();
+    }
+
+    #[test]
+    fn lookup_only_backends_say_what_is_missing() {
+        let cap = Capability {
+            get: true,
+            find: FindCapability {
+                number: true,
+                ..FindCapability::default()
+            },
+            ..Capability::default()
+        };
+        let e = cap.check_query(&Query::default()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        assert_eq!(e.message(), "the backend cannot do listing customers");
+        assert!(cap.check_find(&Key::Number("1".into())).is_ok());
+        let e = cap.check_find(&Key::Email("a@b".into())).unwrap_err();
+        assert!(e.message().contains("by email"));
+        assert!(cap.check_op(Operation::Delete).is_err());
+    }
+
+    #[test]
+    fn filter_support_is_per_field_and_op() {
+        let f = FilterCapability {
+            and: true,
+            fields: vec![
+                (Field::DisplayName, FieldOps {
+                    text_ci: true,
+                    ..FieldOps::default()
+                }),
+                (Field::Email, FieldOps::EQ),
+            ],
+            ..FilterCapability::default()
+        };
+        let ok = Filter::And(vec![
+            Filter::text(Field::DisplayName, TextOp::Contains, "j", true).unwrap(),
+            Filter::eq(Field::Email, Value::text("a@b")).unwrap(),
+        ]);
+        assert!(f.supports(&ok).is_ok());
+        let bad = Filter::text(Field::DisplayName, TextOp::Contains, "j", false).unwrap();
+        assert_eq!(
+            f.supports(&bad).unwrap_err(),
+            "'contains' on name.display"
+        );
+        let or = Filter::Or(vec![ok.clone(), ok]);
+        assert_eq!(f.supports(&or).unwrap_err(), "combining filters with 'or'");
+    }
+}

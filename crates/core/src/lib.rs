@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+
+pub mod capability;
+pub mod error;
+pub mod eval;
+pub mod field;
+pub mod ids;
+pub mod memory;
+pub mod model;
+pub mod query;
+pub mod store;
+
+pub use capability::{Capability, FieldOps, FilterCapability, FindCapability, Operation};
+pub use error::{Error, ErrorKind, FieldError, Result};
+pub use field::{Field, Value, ValueType};
+pub use ids::{CustomerId, IdempotencyKey, TenantId, Version};
+pub use memory::MemoryStore;
+pub use model::{
+    Address, AddressKind, Card, Contact, Customer, CustomerKind, Email, Finance, Identification,
+    JsonMap, Locale, Money, Names, Phone, PhoneKind, Sales, Status, TaxIds,
+};
+pub use query::{CmpOp, Count, Filter, Key, Page, Query, SortKey, TextOp};
+pub use store::{find_one, CreateOptions, CustomerStore, DynStore, Idempotency};

@@ -1,0 +1,557 @@
+//! The canonical customer: one record able to hold everything the five dialects carry.
+//!
+//! Codes are canonical, not dialect codes: ISO 3166-1 alpha-2 countries, ISO 639-1
+//! languages, identification schemes in upper case (`NAT`, `CRN`, `ORG`…), phone numbers
+//! in E.164 form (`+966568617084`). What a dialect carries without a home here goes into
+//! [`Customer::extensions`] under the dialect's name.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{CustomerId, Version};
+
+/// Free-form JSON object.
+pub type JsonMap = serde_json::Map<String, serde_json::Value>;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Customer {
+    /// The gateway id; unique per tenant.
+    pub id: CustomerId,
+    /// Per-tenant sequence number assigned by the store (1, 2, 3…): `cusId`, `ID`,
+    /// `customerId` in the dialects with integer ids.
+    pub seq: Option<i64>,
+    /// The customer number (`CUSTNO`, `CustomerNumber`): digits without padding when the
+    /// store assigns it.
+    pub number: Option<String>,
+    pub external_id: Option<String>,
+    pub reference_no: Option<String>,
+    pub kind: Option<CustomerKind>,
+    pub name: Names,
+    pub identifications: Vec<Identification>,
+    pub tax: TaxIds,
+    pub emails: Vec<Email>,
+    pub phones: Vec<Phone>,
+    pub addresses: Vec<Address>,
+    pub contacts: Vec<Contact>,
+    pub status: Status,
+    pub activation_time: Option<DateTime<Utc>>,
+    pub expiration_time: Option<DateTime<Utc>>,
+    pub finance: Finance,
+    pub sales: Sales,
+    pub cards: Vec<Card>,
+    pub locale: Locale,
+    pub note: Option<String>,
+    /// Free-form metadata (NData `meta`).
+    pub meta: JsonMap,
+    /// Custom values (Unimicro `CustomValues`).
+    pub custom: JsonMap,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub version: Version,
+    /// Per dialect, what that dialect carries that has no canonical home, so that a round
+    /// trip through the same dialect loses nothing.
+    pub extensions: BTreeMap<String, JsonMap>,
+}
+
+impl Default for Customer {
+    fn default() -> Self {
+        Self {
+            id: CustomerId::parse("new").expect("static id is valid"),
+            seq: None,
+            number: None,
+            external_id: None,
+            reference_no: None,
+            kind: None,
+            name: Names::default(),
+            identifications: Vec::new(),
+            tax: TaxIds::default(),
+            emails: Vec::new(),
+            phones: Vec::new(),
+            addresses: Vec::new(),
+            contacts: Vec::new(),
+            status: Status::Active,
+            activation_time: None,
+            expiration_time: None,
+            finance: Finance::default(),
+            sales: Sales::default(),
+            cards: Vec::new(),
+            locale: Locale::default(),
+            note: None,
+            meta: JsonMap::new(),
+            custom: JsonMap::new(),
+            created_at: None,
+            updated_at: None,
+            version: Version::FIRST,
+            extensions: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerKind {
+    Person,
+    Company,
+}
+
+impl CustomerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomerKind::Person => "person",
+            CustomerKind::Company => "company",
+        }
+    }
+}
+
+/// Lifecycle status. `Blocked` is Unimicro's "Deleted" (90001) status: the record still
+/// exists but must not be used; a deleted record is gone from the store.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    Active,
+    Inactive,
+    Quote,
+    Blocked,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Inactive => "inactive",
+            Status::Quote => "quote",
+            Status::Blocked => "blocked",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.to_ascii_lowercase().as_str() {
+            "active" => Some(Status::Active),
+            "inactive" => Some(Status::Inactive),
+            "quote" => Some(Status::Quote),
+            "blocked" => Some(Status::Blocked),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Names {
+    /// The name shown for the customer: the person's full name or the company name.
+    pub display: Option<String>,
+    pub first: Option<String>,
+    pub middle: Option<String>,
+    pub last: Option<String>,
+    pub company: Option<String>,
+    pub contact_person: Option<String>,
+}
+
+/// An identification document or registration: `scheme` is canonical upper case
+/// (`TIN CRN MOM MLS 700 SAG NAT GCC IQA PAS OTH` from ZATCA, `ORG` for a national
+/// organisation number), `value` as given.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Identification {
+    pub scheme: String,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TaxIds {
+    pub vat: Option<String>,
+    pub tin: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Email {
+    pub address: String,
+    pub description: Option<String>,
+    pub default: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhoneKind {
+    #[default]
+    Phone,
+    Mobile,
+    Fax,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Phone {
+    pub kind: PhoneKind,
+    /// E.164-style when the country is known (`+966568617084`), else as given.
+    pub number: String,
+    /// Dialling code without `+` or `00` (`966`), when known.
+    pub country_code: Option<String>,
+    pub description: Option<String>,
+    pub default: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressKind {
+    /// Billing / invoice address.
+    Billing,
+    /// Shipping / delivery address.
+    Shipping,
+    #[default]
+    Other,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Address {
+    pub kind: AddressKind,
+    pub lines: Vec<String>,
+    pub building_no: Option<String>,
+    pub unit_no: Option<String>,
+    pub street: Option<String>,
+    pub district: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    /// Country name as given.
+    pub country: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country_code: Option<String>,
+}
+
+/// A related person: family, friend, colleague (v1core `customerContacts`, Unimicro
+/// `Info.Contacts`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Contact {
+    pub name: Option<String>,
+    /// E.164-style number.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// Canonical relation code (`friend`, `brother`…) or the dialect's label.
+    pub relation: Option<String>,
+    pub profession: Option<String>,
+    pub remarks: Option<String>,
+    pub primary: bool,
+    pub active: bool,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Money {
+    pub amount: Decimal,
+    pub currency: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Finance {
+    pub credit_limit: Option<Decimal>,
+    /// Prepaid credit held by the customer (NData `credit`).
+    pub credit_balance: Option<Money>,
+    /// Accounts receivable high balance (ManEx `AR_HIGHBAL`).
+    pub receivable_high_balance: Option<Decimal>,
+    /// Payment terms label (`NET 30`) or the number of credit days.
+    pub payment_terms: Option<String>,
+    pub credit_days: Option<i64>,
+    /// Credit status (`OK`, `HOLD`, `REJECT`).
+    pub credit_status: Option<String>,
+    /// Percentages, 0 to 100.
+    pub discount_rate: Option<Decimal>,
+    pub credit_rate: Option<Decimal>,
+    pub taxable: Option<bool>,
+    /// ISO 4217 code.
+    pub currency: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Sales {
+    pub territory: Option<String>,
+    pub division: Option<String>,
+    pub reps: Vec<String>,
+    pub reseller_no: Option<String>,
+    pub discount_id: Option<String>,
+}
+
+/// A loyalty or payment card (NData `cards`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Card {
+    pub serial_number: String,
+    pub external_id: Option<String>,
+    pub active: bool,
+    pub is_virtual: bool,
+    pub processor: Option<String>,
+    pub status: Option<String>,
+    pub status_time: Option<DateTime<Utc>>,
+    pub status_reason: Option<String>,
+    pub activation_time: Option<DateTime<Utc>>,
+    pub expiration_time: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+    pub meta: Option<JsonMap>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Locale {
+    /// ISO 639-1 (`ar`, `en`).
+    pub preferred_language: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub nationality: Option<String>,
+    /// `male` / `female` / other as given.
+    pub gender: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub occupation: Option<String>,
+    pub industry: Option<String>,
+    pub income_band: Option<String>,
+    /// `voice_call`, `sms`, `email`, `whatsapp`… or the dialect's label.
+    pub preferred_contact_type: Option<String>,
+    pub company_type: Option<String>,
+}
+
+impl Customer {
+    /// A blank record with a fresh id.
+    pub fn new() -> Self {
+        Self {
+            id: CustomerId::generate(),
+            ..Self::default()
+        }
+    }
+
+    /// The default (or first) email address.
+    pub fn default_email(&self) -> Option<&Email> {
+        self.emails
+            .iter()
+            .find(|e| e.default)
+            .or_else(|| self.emails.first())
+    }
+
+    /// The default (or first) phone of any kind.
+    pub fn default_phone(&self) -> Option<&Phone> {
+        self.phones
+            .iter()
+            .find(|p| p.default)
+            .or_else(|| self.phones.first())
+    }
+
+    /// The default (or first) phone of a kind.
+    pub fn phone_of(&self, kind: PhoneKind) -> Option<&Phone> {
+        let mut of_kind = self.phones.iter().filter(|p| p.kind == kind);
+        let first = of_kind.clone().next();
+        of_kind.find(|p| p.default).or(first)
+    }
+
+    /// The first address of a kind.
+    pub fn address_of(&self, kind: AddressKind) -> Option<&Address> {
+        self.addresses.iter().find(|a| a.kind == kind)
+    }
+
+    /// The value of the first identification with this scheme.
+    pub fn identification(&self, scheme: &str) -> Option<&str> {
+        self.identifications
+            .iter()
+            .find(|i| i.scheme.eq_ignore_ascii_case(scheme))
+            .map(|i| i.value.as_str())
+    }
+
+    /// The display name, or one made of the parts.
+    pub fn display_name(&self) -> Option<String> {
+        if let Some(d) = self.name.display.as_deref().filter(|d| !d.is_empty()) {
+            return Some(d.to_owned());
+        }
+        if self.kind == Some(CustomerKind::Company) {
+            if let Some(c) = &self.name.company {
+                return Some(c.clone());
+            }
+        }
+        let parts: Vec<&str> = [&self.name.first, &self.name.middle, &self.name.last]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if parts.is_empty() {
+            self.name.company.clone()
+        } else {
+            Some(parts.join(" "))
+        }
+    }
+
+    /// The extension object of one dialect, created on first use.
+    pub fn extension_mut(&mut self, dialect: &str) -> &mut JsonMap {
+        self.extensions.entry(dialect.to_owned()).or_default()
+    }
+
+    /// The extension object of one dialect, if any.
+    pub fn extension(&self, dialect: &str) -> Option<&JsonMap> {
+        self.extensions.get(dialect)
+    }
+
+    /// Whether the record is expired at `now` (NData `status: Expired`).
+    pub fn is_expired_at(&self, now: DateTime<Utc>) -> bool {
+        self.expiration_time.is_some_and(|t| t <= now)
+    }
+
+    /// Whether the record is not yet valid at `now` (NData `status: NotYetValid`).
+    pub fn is_not_yet_valid_at(&self, now: DateTime<Utc>) -> bool {
+        self.activation_time.is_some_and(|t| t > now)
+    }
+
+    /// Checks the invariants every store relies on.
+    pub fn check(&self) -> crate::Result<()> {
+        let mut errs = Vec::new();
+        let mut push = |field: &str, message: &str| {
+            errs.push(crate::FieldError {
+                field: field.into(),
+                message: message.into(),
+            })
+        };
+        for (i, e) in self.emails.iter().enumerate() {
+            if e.address.trim().is_empty() {
+                push(&format!("emails[{i}].address"), "must not be empty");
+            }
+        }
+        for (i, p) in self.phones.iter().enumerate() {
+            if p.number.trim().is_empty() {
+                push(&format!("phones[{i}].number"), "must not be empty");
+            }
+        }
+        for (i, c) in self.cards.iter().enumerate() {
+            if c.serial_number.trim().is_empty() {
+                push(&format!("cards[{i}].serial_number"), "must not be empty");
+            }
+        }
+        for (i, id) in self.identifications.iter().enumerate() {
+            if id.scheme.trim().is_empty() || id.value.trim().is_empty() {
+                push(
+                    &format!("identifications[{i}]"),
+                    "scheme and value must not be empty",
+                );
+            }
+        }
+        if let (Some(a), Some(b)) = (self.activation_time, self.expiration_time) {
+            if b < a {
+                push("expiration_time", "must not be before activation_time");
+            }
+        }
+        if let Some(n) = &self.number {
+            if n.trim().is_empty() || n.len() > 64 {
+                push("number", "must be 1 to 64 characters");
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::Error::validation(errs))
+        }
+    }
+}
+
+/// Converts a phone number given in national form with a separate dialling code
+/// (`568617084`, `00966`) into E.164 (`+966568617084`).
+pub fn e164(country_code: Option<&str>, national: &str) -> String {
+    let national = national.trim();
+    if national.starts_with('+') {
+        return national.to_owned();
+    }
+    match country_code.map(normalize_country_code) {
+        Some(cc) if !cc.is_empty() => {
+            format!("+{cc}{}", national.trim_start_matches('0'))
+        }
+        _ => national.to_owned(),
+    }
+}
+
+/// `00966`, `+966` and `966` all become `966`.
+pub fn normalize_country_code(raw: &str) -> String {
+    let raw = raw.trim();
+    let raw = raw.strip_prefix('+').unwrap_or(raw);
+    let raw = raw.strip_prefix("00").unwrap_or(raw);
+    raw.to_owned()
+}
+
+/// Splits an E.164 number into its dialling code and national number when the code is
+/// `known` to be the one in front.
+pub fn split_e164<'a>(number: &'a str, country_code: &str) -> Option<&'a str> {
+    number.strip_prefix('+')?.strip_prefix(country_code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_become_e164() {
+        assert_eq!(e164(Some("00966"), "568617084"), "+966568617084");
+        assert_eq!(e164(Some("+966"), "0568617084"), "+966568617084");
+        assert_eq!(e164(None, "0555555555"), "0555555555");
+        assert_eq!(e164(Some("966"), "+4712345678"), "+4712345678");
+        assert_eq!(split_e164("+966568617084", "966"), Some("568617084"));
+        assert_eq!(split_e164("0555", "966"), None);
+    }
+
+    #[test]
+    fn display_name_falls_back_to_parts() {
+        let mut c = Customer::new();
+        c.name.first = Some("John".into());
+        c.name.last = Some("Doe".into());
+        assert_eq!(c.display_name().as_deref(), Some("John Doe"));
+        c.kind = Some(CustomerKind::Company);
+        c.name.company = Some("Param IT".into());
+        assert_eq!(c.display_name().as_deref(), Some("Param IT"));
+        c.name.display = Some("Shown".into());
+        assert_eq!(c.display_name().as_deref(), Some("Shown"));
+    }
+
+    #[test]
+    fn defaults_prefer_the_flagged_entry() {
+        let mut c = Customer::new();
+        c.phones = vec![
+            Phone {
+                kind: PhoneKind::Mobile,
+                number: "+1".into(),
+                ..Phone::default()
+            },
+            Phone {
+                kind: PhoneKind::Mobile,
+                number: "+2".into(),
+                default: true,
+                ..Phone::default()
+            },
+        ];
+        assert_eq!(c.phone_of(PhoneKind::Mobile).unwrap().number, "+2");
+        assert_eq!(c.default_phone().unwrap().number, "+2");
+        assert!(c.phone_of(PhoneKind::Fax).is_none());
+    }
+
+    #[test]
+    fn check_reports_every_problem() {
+        let mut c = Customer::new();
+        c.emails.push(Email::default());
+        c.cards.push(Card::default());
+        let e = c.check().unwrap_err();
+        assert_eq!(e.fields().len(), 2);
+    }
+
+    #[test]
+    fn json_round_trip_keeps_everything() {
+        let mut c = Customer::new();
+        c.finance.credit_limit = Some(Decimal::new(12345, 2));
+        c.extension_mut("odata")
+            .insert("GLN".into(), serde_json::json!("123"));
+        let json = serde_json::to_string(&c).unwrap();
+        let back: Customer = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, c);
+    }
+}
