@@ -1,0 +1,135 @@
+//! Request limits shared by every dialect: body size (413) and JSON nesting depth (400).
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+/// Limits on what a client may send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// The largest request body in bytes; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// The deepest JSON nesting accepted; deeper bodies get 400.
+    pub max_json_depth: usize,
+    /// The largest page any list endpoint returns.
+    pub max_page_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_json_depth: 32,
+            max_page_size: 1000,
+        }
+    }
+}
+
+/// Why a JSON body was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JsonBodyError {
+    #[error("the request body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("the request body nests deeper than {limit} levels")]
+    TooDeep { limit: usize },
+    #[error("the request body is not valid JSON: {0}")]
+    Syntax(String),
+    #[error("the request body does not have the expected shape: {0}")]
+    Shape(String),
+}
+
+impl JsonBodyError {
+    /// 413 for an oversized body, else 400.
+    pub fn status(&self) -> u16 {
+        match self {
+            JsonBodyError::TooLarge { .. } => 413,
+            _ => 400,
+        }
+    }
+}
+
+/// The nesting depth of a JSON text, found without parsing it (strings are skipped).
+pub fn json_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for &b in bytes {
+        if in_str {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+impl Limits {
+    /// Parses a JSON body within the limits.
+    pub fn parse_json<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, JsonBodyError> {
+        if bytes.len() > self.max_body_bytes {
+            return Err(JsonBodyError::TooLarge {
+                limit: self.max_body_bytes,
+            });
+        }
+        if json_depth(bytes) > self.max_json_depth {
+            return Err(JsonBodyError::TooDeep {
+                limit: self.max_json_depth,
+            });
+        }
+        serde_json::from_slice(bytes).map_err(|e| {
+            if e.is_data() {
+                JsonBodyError::Shape(e.to_string())
+            } else {
+                JsonBodyError::Syntax(e.to_string())
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_skips_strings() {
+        assert_eq!(json_depth(br#"{"a":[1,{"b":"[[[{"}]}"#), 3);
+        assert_eq!(json_depth(br#""\"[""#), 0);
+        assert_eq!(json_depth(b"1"), 0);
+    }
+
+    #[test]
+    fn parse_json_enforces_limits() {
+        let l = Limits {
+            max_body_bytes: 64,
+            max_json_depth: 3,
+            max_page_size: 10,
+        };
+        assert!(l.parse_json::<serde_json::Value>(br#"{"a":[1]}"#).is_ok());
+        assert_eq!(
+            l.parse_json::<serde_json::Value>(br#"[[[[1]]]]"#),
+            Err(JsonBodyError::TooDeep { limit: 3 })
+        );
+        let big = vec![b' '; 65];
+        assert_eq!(l.parse_json::<serde_json::Value>(&big).unwrap_err().status(), 413);
+        assert!(matches!(
+            l.parse_json::<serde_json::Value>(b"{"),
+            Err(JsonBodyError::Syntax(_))
+        ));
+        assert!(matches!(
+            l.parse_json::<Vec<u8>>(br#"{"a":1}"#),
+            Err(JsonBodyError::Shape(_))
+        ));
+    }
+}

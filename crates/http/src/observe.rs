@@ -1,0 +1,260 @@
+//! Request ids, access logs and request metrics for every route, in one middleware.
+//!
+//! The access log and the metric labels never hold a secret: the route label is the
+//! matched pattern (`/API/Customer/Get/{key}`), and the logged path has API-key segments
+//! replaced by `[redacted]`. Query strings are not logged.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the request being served: the client's `X-Request-Id` when it is sane, else
+/// a new UUID.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// The request id of `req` (set by [`observe`]); a fresh one outside the middleware.
+pub fn request_id(req: &HttpRequest) -> String {
+    req.extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+fn sane_request_id(v: &HeaderValue) -> Option<String> {
+    let s = v.to_str().ok()?;
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    ok.then(|| s.to_owned())
+}
+
+/// Which dialect a path belongs to, for labels and logs.
+pub fn dialect_of(path: &str) -> &'static str {
+    let lower = path.to_ascii_lowercase();
+    let segs: Vec<&str> = lower.trim_start_matches('/').split('/').collect();
+    match segs.as_slice() {
+        ["unified", ..] => "unified",
+        ["v1", "core", ..] => "v1core",
+        ["api", "biz", ..] => "odata",
+        ["api", "auth"] | ["customers", ..] => "ndata",
+        ["api", "account", ..] => "tenant",
+        ["api", "customer", _, _, ..] => "custno",
+        ["api", "customer", ..] => "tenant",
+        _ => "gateway",
+    }
+}
+
+/// The path with secret segments (the ManEx API key) replaced.
+pub fn redact_path(path: &str) -> String {
+    if dialect_of(path) != "custno" {
+        return path.to_owned();
+    }
+    path.split('/')
+        .enumerate()
+        .map(|(i, s)| if i >= 4 { "[redacted]" } else { s })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    dialect: &'static str,
+    route: String,
+    method: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LatencyLabels {
+    dialect: &'static str,
+    route: String,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+}
+
+/// The gateway's Prometheus metrics.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: HistogramFamily<LatencyLabels>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("custgate");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency: HistogramFamily<LatencyLabels> =
+            Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "http_requests",
+            "HTTP requests served, by dialect, route, method and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency, by dialect and route",
+            latency.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+        }
+    }
+
+    /// Lets other components register their own metrics.
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
+    /// The metrics in the Prometheus/OpenMetrics text format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
+        out
+    }
+
+    fn record(&self, dialect: &'static str, route: &str, method: &str, status: u16, secs: f64) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                dialect,
+                route: route.to_owned(),
+                method: method.to_owned(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&LatencyLabels {
+                dialect,
+                route: route.to_owned(),
+            })
+            .observe(secs);
+    }
+}
+
+/// `GET /metrics`.
+pub async fn metrics_handler(metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(metrics.encode())
+}
+
+/// The middleware: use with `actix_web::middleware::from_fn(observe)`, with
+/// `web::Data<Metrics>` registered as app data.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(sane_request_id)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let method = req.method().to_string();
+    let path = req.path().to_owned();
+
+    let mut res = next.call(req).await?;
+
+    let status = res.status().as_u16();
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let dialect = dialect_of(&path);
+    let elapsed = started.elapsed();
+    if let Some(m) = metrics {
+        m.record(dialect, &route, &method, status, elapsed.as_secs_f64());
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    tracing::info!(
+        target: "custgate::access",
+        request_id = %id,
+        dialect,
+        method = %method,
+        path = %redact_path(&path),
+        status,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        "Request served"
+    );
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_to_dialects() {
+        for (path, d) in [
+            ("/unified/v1/customers", "unified"),
+            ("/v1/core/customer", "v1core"),
+            ("/api/biz/customers/3", "odata"),
+            ("/api/auth", "ndata"),
+            ("/customers/x", "ndata"),
+            ("/api/account/login", "tenant"),
+            ("/api/customer", "tenant"),
+            ("/api/customer/John", "tenant"),
+            ("/API/Customer/Get/DEVKEY0001", "custno"),
+            ("/healthz", "gateway"),
+        ] {
+            assert_eq!(dialect_of(path), d, "{path}");
+        }
+    }
+
+    #[test]
+    fn api_keys_are_redacted() {
+        assert_eq!(
+            redact_path("/API/Customer/Get/DEVKEY0001"),
+            "/API/Customer/Get/[redacted]"
+        );
+        assert_eq!(
+            redact_path("/api/customer/John%20Doe"),
+            "/api/customer/John%20Doe"
+        );
+    }
+
+    #[test]
+    fn metrics_encode_recorded_requests() {
+        let m = Metrics::new();
+        m.record("custno", "/API/Customer/Get/{key}", "GET", 200, 0.01);
+        let text = m.encode();
+        assert!(text.contains("custgate_http_requests_total"));
+        assert!(text.contains("route=\"/API/Customer/Get/{key}\""));
+        assert!(!text.contains("DEVKEY"));
+    }
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests: one binary (ripgrep style), one module per area.
+
+mod helpers;
+
+mod custno;
+mod facade;
+mod ndata;
+mod odata;
+mod ops;
+mod tenant;
+mod v1core;

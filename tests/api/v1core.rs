@@ -1,0 +1,1 @@
+//! End-to-end tests for `v1core` (to be written).
