@@ -1,0 +1,58 @@
+//! `spawn_app()`: the whole gateway on a free loopback port with the development
+//! configuration and its own temporary SQLite database (zero-to-production style).
+
+use std::path::Path;
+
+use custgate::{Application, Settings};
+
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    /// Keeps the database directory alive for the test's duration.
+    pub _data: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+}
+
+/// The development settings (`config/default.toml`) with a free port and a fresh store.
+pub fn test_settings(data: &Path) -> Settings {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
+    let mut settings = Settings::load(Some(&path)).expect("config/default.toml loads");
+    settings.server.bind = "127.0.0.1:0".into();
+    settings.server.workers = 2;
+    settings.server.shutdown_timeout_secs = 1;
+    settings.store["url"] = format!("sqlite://{}", data.join("custgate.db").display()).into();
+    // Durability is tested by the kill -9 test against the binary; here speed matters.
+    settings.store["sqlite_synchronous"] = "NORMAL".into();
+    settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], letting the test adjust the settings first.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut settings = test_settings(data.path());
+    adjust(&mut settings);
+    let app = Application::build(settings).await.expect("app builds");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client,
+        _data: data,
+    }
+}
