@@ -1,0 +1,73 @@
+//! The store's private error enum and its conversion into the one public [`Error`].
+
+use custgate_core::{Error, ErrorKind};
+
+/// Everything that can go wrong inside the store. Converted into [`Error`] at the
+/// boundary, where a unique violation (SQLite and PostgreSQL alike) becomes
+/// `AlreadyExists`.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StoreError {
+    /// A domain error decided by the store itself (not found, version mismatch…).
+    #[error("{0}")]
+    Domain(Error),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored record is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<Error> for StoreError {
+    fn from(e: Error) -> Self {
+        StoreError::Domain(e)
+    }
+}
+
+pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// PostgreSQL codes that mean "the same call may work when retried".
+const PG_RETRYABLE: &[&str] = &[
+    "40001", // serialization_failure
+    "40P01", // deadlock_detected
+    "55P03", // lock_not_available
+    "57P01", // admin_shutdown
+];
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Domain(e) => e,
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                if db.kind() == sqlx::error::ErrorKind::UniqueViolation {
+                    return Error::new(
+                        ErrorKind::AlreadyExists,
+                        "a customer with the same unique key exists already",
+                    );
+                }
+                let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+                // SQLite: 5 is SQLITE_BUSY, 6 SQLITE_LOCKED (extended codes keep the low byte).
+                let sqlite_busy = code
+                    .parse::<i32>()
+                    .is_ok_and(|c| matches!(c & 0xff, 5 | 6));
+                let temporary = sqlite_busy || PG_RETRYABLE.contains(&code.as_str());
+                Error::unexpected(format!("database error: {}", db.message()))
+                    .with_context("db_code", code)
+                    .set_temporary(temporary)
+            }
+            StoreError::Database(
+                e @ (sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed),
+            ) => Error::unexpected(format!("database unavailable: {e}")).set_temporary(true),
+            StoreError::Database(e) => Error::unexpected(format!("database error: {e}")),
+            StoreError::Migrate(e) => Error::unexpected(format!("migration failed: {e}")),
+            StoreError::Json(e) => Error::unexpected(format!("stored record is not valid: {e}")),
+            StoreError::Invalid(m) => Error::unexpected(m),
+        }
+    }
+}

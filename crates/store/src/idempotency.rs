@@ -1,0 +1,166 @@
+//! Idempotent creates, in two phases so that a concurrent duplicate is visible:
+//!
+//! 1. a `pending` record for (tenant, key) is inserted and committed on its own; whoever
+//!    inserts it owns the key, everyone else reads it: a `done` record with the same
+//!    fingerprint replays the first answer, another fingerprint is `IdempotencyMismatch`,
+//!    a `pending` one is `Conflict` until it is older than [`PENDING_TIMEOUT_MICROS`],
+//!    when it counts as abandoned (its owner crashed) and is taken over;
+//! 2. the customer is inserted and the record marked `done` with the answer, in one
+//!    transaction. When the create fails the pending record is deleted again.
+//!
+//! The owner is recognised by the record's `created_at` (microseconds), its claim token.
+
+use custgate_core::{Customer, Error, ErrorKind, Idempotency, TenantId};
+
+use crate::backend::parse_doc;
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
+use crate::schema;
+use crate::SqlStore;
+
+/// How long a pending record blocks its key: 60 s.
+pub(crate) const PENDING_TIMEOUT_MICROS: i64 = 60_000_000;
+
+/// How often a claim is retried when the record changes under it.
+const ATTEMPTS: usize = 5;
+
+pub(crate) enum Claim {
+    /// The caller owns the key; the token identifies its claim.
+    Owned(i64),
+    /// The key was used with the same request before: its first answer.
+    Replay(Box<Customer>),
+}
+
+enum Attempt {
+    Done(Claim),
+    Retry,
+}
+
+fn in_flight() -> StoreError {
+    Error::new(
+        ErrorKind::Conflict,
+        "a request with the same idempotency key is still in progress",
+    )
+    .into()
+}
+
+impl SqlStore {
+    /// Phase 1: claims `idem.key` for this request, or answers from its record.
+    pub(crate) async fn claim(&self, tenant: &TenantId, idem: &Idempotency) -> Result<Claim> {
+        for _ in 0..ATTEMPTS {
+            let mut tx = self.write_tx().await?;
+            let res = claim_once(&mut tx.conn(), tenant.as_str(), idem).await;
+            match tx.finish(res).await? {
+                Attempt::Done(claim) => return Ok(claim),
+                Attempt::Retry => tokio::task::yield_now().await,
+            }
+        }
+        Err(in_flight())
+    }
+
+    /// Deletes the pending record of a failed create, when it is still this claim's.
+    pub(crate) async fn release(&self, tenant: &str, key: &str, token: i64) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let res = async {
+            let mut conn = tx.conn();
+            let mut sql = conn.sql();
+            sql.push("DELETE FROM idempotency WHERE tenant = ")
+                .bind_text(tenant)
+                .push(" AND key = ")
+                .bind_text(key)
+                .push(" AND state = 'pending' AND created_at = ")
+                .bind_int(token);
+            conn.execute(&sql).await?;
+            Ok(())
+        }
+        .await;
+        tx.finish(res).await
+    }
+}
+
+async fn claim_once(conn: &mut Conn<'_>, tenant: &str, idem: &Idempotency) -> Result<Attempt> {
+    let now = schema::micros(schema::now());
+    let key = idem.key.as_str();
+    let mut sql = conn.sql();
+    sql.push(
+        "INSERT INTO idempotency (tenant, key, fingerprint, state, customer_json, created_at) VALUES (",
+    )
+    .bind_text(tenant)
+    .push(", ")
+    .bind_text(key)
+    .push(", ")
+    .bind_text(idem.fingerprint.clone())
+    .push(", 'pending', NULL, ")
+    .bind_int(now)
+    .push(") ON CONFLICT (tenant, key) DO NOTHING");
+    if conn.execute(&sql).await? == 1 {
+        return Ok(Attempt::Done(Claim::Owned(now)));
+    }
+
+    let mut sql = conn.sql();
+    sql.push("SELECT fingerprint, state, customer_json, created_at FROM idempotency WHERE tenant = ")
+        .bind_text(tenant)
+        .push(" AND key = ")
+        .bind_text(key);
+    let row: Option<(String, String, Option<String>, i64)> = conn.fetch_optional(&sql).await?;
+    let Some((fingerprint, state, answer, created_at)) = row else {
+        // Released between our insert and our read.
+        return Ok(Attempt::Retry);
+    };
+    if fingerprint != idem.fingerprint {
+        return Err(Error::new(
+            ErrorKind::IdempotencyMismatch,
+            "the idempotency key was used with another request",
+        )
+        .into());
+    }
+    match (state.as_str(), answer) {
+        ("done", Some(json)) => Ok(Attempt::Done(Claim::Replay(Box::new(parse_doc(&json)?)))),
+        ("pending", _) if now - created_at > PENDING_TIMEOUT_MICROS => {
+            // Abandoned: take it over, unless someone else just did.
+            let mut sql = conn.sql();
+            sql.push("UPDATE idempotency SET created_at = ")
+                .bind_int(now)
+                .push(" WHERE tenant = ")
+                .bind_text(tenant)
+                .push(" AND key = ")
+                .bind_text(key)
+                .push(" AND state = 'pending' AND created_at = ")
+                .bind_int(created_at);
+            Ok(if conn.execute(&sql).await? == 1 {
+                Attempt::Done(Claim::Owned(now))
+            } else {
+                Attempt::Retry
+            })
+        }
+        ("pending", _) => Err(in_flight()),
+        (other, _) => Err(StoreError::Invalid(format!(
+            "idempotency record in unknown state '{other}'"
+        ))),
+    }
+}
+
+/// Phase 2, inside the create's transaction: records the answer.
+pub(crate) async fn complete(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    key: &str,
+    token: i64,
+    answer: &str,
+) -> Result<()> {
+    let mut sql = conn.sql();
+    sql.push("UPDATE idempotency SET state = 'done', customer_json = ")
+        .bind_text(answer)
+        .push(" WHERE tenant = ")
+        .bind_text(tenant)
+        .push(" AND key = ")
+        .bind_text(key)
+        .push(" AND state = 'pending' AND created_at = ")
+        .bind_int(token);
+    if conn.execute(&sql).await? == 1 {
+        Ok(())
+    } else {
+        // Our claim was taken over after it timed out: the other request answers.
+        Err(in_flight())
+    }
+}
