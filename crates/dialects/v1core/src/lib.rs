@@ -1,25 +1,52 @@
-//! Dialect `v1core` (skeleton: being implemented).
+#![doc = include_str!("../docs.md")]
 
+pub mod convert;
+pub mod error;
+pub mod lookup;
+pub mod query;
+pub mod validate;
+pub mod wire;
+
+#[cfg(feature = "client")]
+pub mod client;
 #[cfg(feature = "server")]
-mod skeleton {
-    use actix_web::web;
-    use custgate_http::{ConfigError, DialectServer, DialectSetup, DynDialect};
+pub mod config;
+#[cfg(feature = "server")]
+mod routes;
 
-    struct Server;
+use custgate_core::{Capability, FindCapability};
 
-    impl DialectServer for Server {
-        fn name(&self) -> &'static str {
-            "v1core"
-        }
+pub use convert::{from_wire, to_wire, Context};
+pub use custgate_core::JsonMap;
+pub use lookup::{Entry, Lang, LookupOverrides, Lookups, Table};
+pub use query::Criteria;
+pub use wire::{ContactDto, CustomerDto, ProblemDetails};
 
-        fn configure(&self, _cfg: &mut web::ServiceConfig) {}
-    }
+#[cfg(feature = "client")]
+pub use client::{Client, ClientAuth, ClientConfig};
+#[cfg(feature = "server")]
+pub use routes::server;
 
-    /// Builds the dialect's server from configuration.
-    pub fn server(_setup: &DialectSetup) -> Result<DynDialect, ConfigError> {
-        Ok(std::sync::Arc::new(Server))
+/// The dialect's slug: its config sections, its key in `Customer::extensions`.
+pub const DIALECT: &str = "v1core";
+
+/// The one path of the dialect.
+pub const PATH: &str = "/v1/core/customer";
+
+/// What a real v1core system can do as a backend: look customers up by `customerId`
+/// (`seq`), identification number, mobile number and reference number, and read a
+/// customer by the gateway id this dialect gives it (its `customerId`). No listing, no
+/// writes: the API is a read-only lookup.
+pub fn capability() -> Capability {
+    Capability {
+        get: true,
+        find: FindCapability {
+            seq: true,
+            identification: true,
+            mobile: true,
+            reference_no: true,
+            ..FindCapability::default()
+        },
+        ..Capability::default()
     }
 }
-
-#[cfg(feature = "server")]
-pub use skeleton::server;
