@@ -10,7 +10,11 @@ use crate::settings::Settings;
 use crate::{app, telemetry, Application};
 
 #[derive(Debug, Parser)]
-#[command(name = "custgate", version, about = "A gateway between five customer API dialects")]
+#[command(
+    name = "custgate",
+    version,
+    about = "A gateway between five customer API dialects"
+)]
 pub struct Cli {
     /// Configuration file (TOML); CUSTGATE__SECTION__KEY variables override it.
     #[arg(long, global = true, env = "CUSTGATE_CONFIG")]

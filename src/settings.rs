@@ -243,10 +243,7 @@ mod tests {
         assert_eq!(s.tenants.len(), 2);
         assert!(s.dialect_enabled("odata"));
         assert!(s.dialect_section("tenant").get("enabled").is_none());
-        assert_eq!(
-            s.tenants["demo"].backend,
-            BackendSettings::Embedded
-        );
+        assert_eq!(s.tenants["demo"].backend, BackendSettings::Embedded);
     }
 
     #[test]

@@ -47,7 +47,10 @@ fn main() -> std::io::Result<()> {
         first_page,
         total: n,
     });
-    let workers = std::env::var("WORKERS").ok().and_then(|s| s.parse().ok()).unwrap_or(2);
+    let workers = std::env::var("WORKERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2);
     actix_web::rt::System::new().block_on(async move {
         HttpServer::new(move || {
             App::new()

@@ -64,7 +64,10 @@ async fn metrics_count_requests_by_dialect_and_route() {
     assert!(text.contains("dialect=\"custno\""), "{text}");
     assert!(text.contains("route=\"/healthz\""), "{text}");
     assert!(text.contains("custgate_http_request_duration_seconds_bucket"));
-    assert!(!text.contains("DEVKEY0001"), "an API key reached the metrics");
+    assert!(
+        !text.contains("DEVKEY0001"),
+        "an API key reached the metrics"
+    );
 }
 
 #[tokio::test]
@@ -138,7 +141,8 @@ async fn acknowledged_creates_survive_kill_9() {
     let stop = Arc::new(AtomicBool::new(false));
     let mut writers = Vec::new();
     for w in 0..8 {
-        let (client, base, acked, stop) = (client.clone(), base.clone(), acked.clone(), stop.clone());
+        let (client, base, acked, stop) =
+            (client.clone(), base.clone(), acked.clone(), stop.clone());
         writers.push(tokio::spawn(async move {
             let mut i = 0;
             while !stop.load(Ordering::Relaxed) && i < 500 {
@@ -157,7 +161,10 @@ async fn acknowledged_creates_survive_kill_9() {
                             Ok(v) => v,
                             Err(_) => break,
                         };
-                        acked.lock().unwrap().push(v["id"].as_str().unwrap().to_owned());
+                        acked
+                            .lock()
+                            .unwrap()
+                            .push(v["id"].as_str().unwrap().to_owned());
                     }
                     Ok(r) => panic!("create answered {}", r.status()),
                     Err(_) => break, // the server died under us
@@ -177,7 +184,11 @@ async fn acknowledged_creates_survive_kill_9() {
         w.await.unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() >= 50, "only {} creates were acknowledged", acked.len());
+    assert!(
+        acked.len() >= 50,
+        "only {} creates were acknowledged",
+        acked.len()
+    );
 
     let mut child = start_binary(port, &db);
     wait_healthy(&client, &base).await;
@@ -201,5 +212,8 @@ async fn acknowledged_creates_survive_kill_9() {
         missing.len(),
         acked.len()
     );
-    println!("kill -9: {} acknowledged creates, all present after restart", acked.len());
+    println!(
+        "kill -9: {} acknowledged creates, all present after restart",
+        acked.len()
+    );
 }

@@ -274,7 +274,10 @@ impl Capability {
     }
 
     fn unsupported(what: impl std::fmt::Display) -> Error {
-        Error::new(ErrorKind::Unsupported, format!("the backend cannot do {what}"))
+        Error::new(
+            ErrorKind::Unsupported,
+            format!("the backend cannot do {what}"),
+        )
     }
 
     /// `Ok` when the backend can run the whole query itself, else an `Unsupported` error
@@ -408,10 +411,13 @@ mod tests {
         let f = FilterCapability {
             and: true,
             fields: vec![
-                (Field::DisplayName, FieldOps {
-                    text_ci: true,
-                    ..FieldOps::default()
-                }),
+                (
+                    Field::DisplayName,
+                    FieldOps {
+                        text_ci: true,
+                        ..FieldOps::default()
+                    },
+                ),
                 (Field::Email, FieldOps::EQ),
             ],
             ..FilterCapability::default()
@@ -422,10 +428,7 @@ mod tests {
         ]);
         assert!(f.supports(&ok).is_ok());
         let bad = Filter::text(Field::DisplayName, TextOp::Contains, "j", false).unwrap();
-        assert_eq!(
-            f.supports(&bad).unwrap_err(),
-            "'contains' on name.display"
-        );
+        assert_eq!(f.supports(&bad).unwrap_err(), "'contains' on name.display");
         let or = Filter::Or(vec![ok.clone(), ok]);
         assert_eq!(f.supports(&or).unwrap_err(), "combining filters with 'or'");
     }

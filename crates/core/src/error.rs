@@ -142,9 +142,8 @@ impl Error {
     pub fn validation_field(field: impl Into<String>, message: impl Into<String>) -> Self {
         let field = field.into();
         let message = message.into();
-        Self::new(ErrorKind::Validation, format!("{field}: {message}")).with_fields(vec![
-            FieldError { field, message },
-        ])
+        Self::new(ErrorKind::Validation, format!("{field}: {message}"))
+            .with_fields(vec![FieldError { field, message }])
     }
 
     /// A validation error listing every failing field at once.
@@ -268,6 +267,9 @@ mod tests {
         assert!(!Error::not_found("x").is_temporary());
         let e = Error::version_mismatch(crate::Version::new(3).unwrap());
         assert_eq!(e.context_value("stored_version"), Some("3"));
-        assert_eq!(e.to_string(), "version_mismatch: the stored version is 3, stored_version: 3");
+        assert_eq!(
+            e.to_string(),
+            "version_mismatch: the stored version is 3, stored_version: 3"
+        );
     }
 }

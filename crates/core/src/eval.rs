@@ -18,13 +18,21 @@ pub fn matches(filter: &Filter, c: &Customer) -> bool {
         Filter::Compare { field, op, value } => {
             let vals = field.values(c);
             match op {
-                CmpOp::Eq => vals.iter().any(|v| compare(v, value) == Some(Ordering::Equal)),
-                CmpOp::Ne => !vals.iter().any(|v| compare(v, value) == Some(Ordering::Equal)),
-                CmpOp::Gt => vals.iter().any(|v| compare(v, value) == Some(Ordering::Greater)),
-                CmpOp::Ge => vals
+                CmpOp::Eq => vals
                     .iter()
-                    .any(|v| matches!(compare(v, value), Some(Ordering::Greater | Ordering::Equal))),
-                CmpOp::Lt => vals.iter().any(|v| compare(v, value) == Some(Ordering::Less)),
+                    .any(|v| compare(v, value) == Some(Ordering::Equal)),
+                CmpOp::Ne => !vals
+                    .iter()
+                    .any(|v| compare(v, value) == Some(Ordering::Equal)),
+                CmpOp::Gt => vals
+                    .iter()
+                    .any(|v| compare(v, value) == Some(Ordering::Greater)),
+                CmpOp::Ge => vals.iter().any(|v| {
+                    matches!(compare(v, value), Some(Ordering::Greater | Ordering::Equal))
+                }),
+                CmpOp::Lt => vals
+                    .iter()
+                    .any(|v| compare(v, value) == Some(Ordering::Less)),
                 CmpOp::Le => vals
                     .iter()
                     .any(|v| matches!(compare(v, value), Some(Ordering::Less | Ordering::Equal))),
@@ -261,7 +269,13 @@ mod tests {
             &people,
             &[],
         );
-        check(Filter::IsNull { field: Field::DiscountRate }, &people, &[2, 3]);
+        check(
+            Filter::IsNull {
+                field: Field::DiscountRate,
+            },
+            &people,
+            &[2, 3],
+        );
         check(
             Filter::in_list(Field::Seq, vec![Value::Int(3), Value::Int(1)]).unwrap(),
             &people,
@@ -278,7 +292,14 @@ mod tests {
             &[1, 2],
         );
         check(Filter::Search("ZOLA".into()), &people, &[2]);
-        check(Filter::In { field: Field::Seq, values: vec![] }, &people, &[]);
+        check(
+            Filter::In {
+                field: Field::Seq,
+                values: vec![],
+            },
+            &people,
+            &[],
+        );
     }
 
     #[test]

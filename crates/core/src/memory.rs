@@ -49,7 +49,11 @@ impl MemoryStore {
         }
     }
 
-    fn with<T>(&self, tenant: &TenantId, f: impl FnOnce(&mut TenantData) -> Result<T>) -> Result<T> {
+    fn with<T>(
+        &self,
+        tenant: &TenantId,
+        f: impl FnOnce(&mut TenantData) -> Result<T>,
+    ) -> Result<T> {
         let mut all = self
             .tenants
             .lock()
@@ -94,7 +98,9 @@ impl CustomerStore for MemoryStore {
     }
 
     async fn get(&self, tenant: &TenantId, id: &CustomerId) -> Result<Customer> {
-        self.with(tenant, |d| d.customers.get(id).cloned().ok_or_else(|| not_found(id)))
+        self.with(tenant, |d| {
+            d.customers.get(id).cloned().ok_or_else(|| not_found(id))
+        })
     }
 
     async fn create(
@@ -141,10 +147,8 @@ impl CustomerStore for MemoryStore {
             customer.updated_at = Some(now);
             d.customers.insert(customer.id.clone(), customer.clone());
             if let Some(idem) = options.idempotency {
-                d.idempotency.insert(
-                    idem.key.into_string(),
-                    (idem.fingerprint, customer.clone()),
-                );
+                d.idempotency
+                    .insert(idem.key.into_string(), (idem.fingerprint, customer.clone()));
             }
             Ok(customer)
         })
@@ -158,7 +162,10 @@ impl CustomerStore for MemoryStore {
     ) -> Result<Customer> {
         customer.check()?;
         self.with(tenant, |d| {
-            let stored = d.customers.get(&customer.id).ok_or_else(|| not_found(&customer.id))?;
+            let stored = d
+                .customers
+                .get(&customer.id)
+                .ok_or_else(|| not_found(&customer.id))?;
             if let Some(e) = expected {
                 if e != stored.version {
                     return Err(Error::version_mismatch(stored.version));

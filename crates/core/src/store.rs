@@ -55,7 +55,9 @@ pub trait CustomerStore: Send + Sync + fmt::Debug {
 
     /// Every customer with this key, ordered by `seq`.
     async fn find(&self, tenant: &TenantId, key: &Key) -> Result<Vec<Customer>> {
-        let page = self.query(tenant, &Query::filtered(key.to_filter())).await?;
+        let page = self
+            .query(tenant, &Query::filtered(key.to_filter()))
+            .await?;
         Ok(page.items)
     }
 
@@ -101,7 +103,13 @@ pub async fn find_one(store: &dyn CustomerStore, tenant: &TenantId, key: &Key) -
         .await?
         .into_iter()
         .next()
-        .ok_or_else(|| Error::not_found(format!("no customer with {} {}", key.name(), key_value(key))))
+        .ok_or_else(|| {
+            Error::not_found(format!(
+                "no customer with {} {}",
+                key.name(),
+                key_value(key)
+            ))
+        })
 }
 
 fn key_value(key: &Key) -> String {

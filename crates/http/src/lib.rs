@@ -5,7 +5,9 @@ pub mod limits;
 pub mod observe;
 pub mod secret;
 
-pub use dialect::{parse_section, ConfigError, DialectServer, DialectSetup, DynDialect, TenantSetup};
+pub use dialect::{
+    parse_section, ConfigError, DialectServer, DialectSetup, DynDialect, TenantSetup,
+};
 pub use limits::{JsonBodyError, Limits};
 pub use observe::{request_id, Metrics, RequestId};
 pub use secret::{

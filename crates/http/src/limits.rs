@@ -122,7 +122,12 @@ mod tests {
             Err(JsonBodyError::TooDeep { limit: 3 })
         );
         let big = vec![b' '; 65];
-        assert_eq!(l.parse_json::<serde_json::Value>(&big).unwrap_err().status(), 413);
+        assert_eq!(
+            l.parse_json::<serde_json::Value>(&big)
+                .unwrap_err()
+                .status(),
+            413
+        );
         assert!(matches!(
             l.parse_json::<serde_json::Value>(b"{"),
             Err(JsonBodyError::Syntax(_))

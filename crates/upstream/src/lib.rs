@@ -237,7 +237,10 @@ mod tests {
     #[test]
     fn base_urls_are_checked() {
         let c = UpstreamConfig::with_base_url("http://127.0.0.1:9/api");
-        assert_eq!(c.url("customer").unwrap().as_str(), "http://127.0.0.1:9/api/customer");
+        assert_eq!(
+            c.url("customer").unwrap().as_str(),
+            "http://127.0.0.1:9/api/customer"
+        );
         assert!(UpstreamConfig::with_base_url("ftp://x").base().is_err());
         assert!(UpstreamConfig::with_base_url("nope").base().is_err());
     }
