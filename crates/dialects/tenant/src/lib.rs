@@ -1,25 +1,92 @@
-//! Dialect `tenant` (skeleton: being implemented).
+#![doc = include_str!("../docs.md")]
+//!
+//! # Modules
+//!
+//! Without features the crate is a pure translation library: [`wire`] (the JSON),
+//! [`convert`] (wire ↔ canonical), [`query`] (list parameters ↔ canonical query),
+//! [`validate`] and [`error`] (canonical errors → problem details). Feature `server` adds
+//! [`server`] (the actix routes), the license tokens ([`issue_dev_token`]) and the
+//! configuration types; feature `client` adds [`Client`], a `CustomerStore` over a real
+//! system speaking this dialect.
+
+pub mod config;
+pub mod convert;
+pub mod error;
+pub mod query;
+pub mod validate;
+pub mod wire;
 
 #[cfg(feature = "server")]
-mod skeleton {
-    use actix_web::web;
-    use custgate_http::{ConfigError, DialectServer, DialectSetup, DynDialect};
+pub mod auth;
+#[cfg(feature = "server")]
+mod routes;
 
-    struct Server;
+#[cfg(feature = "client")]
+pub mod client;
 
-    impl DialectServer for Server {
-        fn name(&self) -> &'static str {
-            "tenant"
-        }
+use custgate_core::{Capability, Field, FieldOps, FilterCapability, FindCapability};
 
-        fn configure(&self, _cfg: &mut web::ServiceConfig) {}
-    }
+pub use convert::DIALECT;
 
-    /// Builds the dialect's server from configuration.
-    pub fn server(_setup: &DialectSetup) -> Result<DynDialect, ConfigError> {
-        Ok(std::sync::Arc::new(Server))
+#[cfg(feature = "server")]
+pub use auth::issue_dev_token;
+#[cfg(feature = "server")]
+pub use routes::server;
+
+#[cfg(feature = "client")]
+pub use client::Client;
+
+/// What a system speaking this dialect can do, as canonical capabilities: a
+/// case-insensitive contains on the name, equality on mobile, kind, email,
+/// identification and VAT number (AND-ed), one sort key, page-number paging (any offset
+/// is reached by reading the pages around it), the total from `X-Total-Count`; lookups by
+/// name, email, mobile, identification and `cusId`; create, update by `cusId`, delete (by
+/// name upstream: see [`Client`]). No status changes, versions, idempotency or client ids.
+pub fn capability() -> Capability {
+    let eq = FieldOps::EQ;
+    Capability {
+        list: true,
+        get: true,
+        create: true,
+        update: true,
+        delete: true,
+        set_status: false,
+        find: FindCapability {
+            name: true,
+            email: true,
+            mobile: true,
+            identification: true,
+            seq: true,
+            ..FindCapability::default()
+        },
+        filter: FilterCapability {
+            and: true,
+            or: false,
+            not: false,
+            search: false,
+            fields: vec![
+                (
+                    Field::DisplayName,
+                    FieldOps {
+                        text_ci: true,
+                        ..FieldOps::default()
+                    },
+                ),
+                (Field::Mobile, eq),
+                (Field::Kind, eq),
+                (Field::Email, eq),
+                (Field::DefaultEmail, eq),
+                (Field::Identification, eq),
+                (Field::Vat, eq),
+            ],
+        },
+        sort_fields: query::SORT_FIELDS.iter().map(|(_, f)| *f).collect(),
+        max_sort_keys: Some(1),
+        offset: true,
+        max_limit: None,
+        total: true,
+        idempotency: false,
+        expected_version: false,
+        client_ids: false,
     }
 }
-
-#[cfg(feature = "server")]
-pub use skeleton::server;

@@ -1,0 +1,2 @@
+#![cfg(all(feature = "server", feature = "client"))]
+//! Client tests (being written).
