@@ -1,25 +1,32 @@
-//! Dialect `custno` (skeleton: being implemented).
+#![doc = include_str!("../docs.md")]
+
+pub mod config;
+pub mod convert;
+pub mod error;
+pub mod query;
+pub mod validate;
+pub mod wire;
 
 #[cfg(feature = "server")]
-mod skeleton {
-    use actix_web::web;
-    use custgate_http::{ConfigError, DialectServer, DialectSetup, DynDialect};
+pub mod routes;
 
-    struct Server;
+#[cfg(feature = "client")]
+pub mod client;
 
-    impl DialectServer for Server {
-        fn name(&self) -> &'static str {
-            "custno"
-        }
+/// The dialect's slug: its configuration sections and its key in
+/// `Customer::extensions`.
+pub const NAME: &str = "custno";
 
-        fn configure(&self, _cfg: &mut web::ServiceConfig) {}
-    }
+pub use config::GlobalConfig;
+pub use convert::{canonical_number, from_record, manex_number, to_record};
+pub use validate::Action;
+pub use wire::{Envelope, ManexDate, Record, RecordBody, WebApiError};
 
-    /// Builds the dialect's server from configuration.
-    pub fn server(_setup: &DialectSetup) -> Result<DynDialect, ConfigError> {
-        Ok(std::sync::Arc::new(Server))
-    }
-}
-
+#[cfg(feature = "client")]
+pub use client::{capability, Client};
+#[cfg(feature = "client")]
+pub use config::ClientConfig;
 #[cfg(feature = "server")]
-pub use skeleton::server;
+pub use config::TenantConfig;
+#[cfg(feature = "server")]
+pub use routes::{server, CustnoServer};
