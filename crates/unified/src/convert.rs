@@ -16,6 +16,9 @@ use crate::validate;
 /// Fields the store assigns; ignored when a client sends them.
 pub const SERVER_FIELDS: [&str; 4] = ["seq", "version", "created_at", "updated_at"];
 
+/// The most field errors one answer lists; a body with more says how many were left out.
+pub const MAX_FIELD_ERRORS: usize = 100;
+
 /// What the body is for.
 #[derive(Clone, Copy, Debug)]
 pub enum Target<'a> {
@@ -119,6 +122,14 @@ pub fn customer_from_json(body: Value, target: Target<'_>) -> Result<Customer> {
             return Ok(customer);
         }
     }
+    if errors.len() > MAX_FIELD_ERRORS {
+        let more = errors.len() - MAX_FIELD_ERRORS;
+        errors.truncate(MAX_FIELD_ERRORS);
+        errors.push(field_error(
+            "body",
+            format!("has {more} more problems not listed"),
+        ));
+    }
     Err(Error::validation(errors))
 }
 
@@ -179,6 +190,9 @@ fn probe(path: &[Seg], value: &Value) -> Option<String> {
 
 /// Finds the innermost failing values under `path`.
 fn walk(path: &mut Vec<Seg>, value: &Value, out: &mut Vec<(Vec<Seg>, String)>) {
+    if out.len() > MAX_FIELD_ERRORS {
+        return;
+    }
     let Some(message) = probe(path, value) else {
         return;
     };
@@ -336,6 +350,17 @@ mod tests {
             json!({"emails": [{"address": 5}], "tax": {"vat": 1}}),
             &["emails[0].address", "tax.vat"],
         );
+    }
+
+    #[test]
+    fn a_flood_of_mistakes_is_cut_short() {
+        let body = json!({"emails": vec![json!(1); 5000], "note": 5});
+        let e = customer_from_json(body, Target::Create).unwrap_err();
+        assert_eq!(e.fields().len(), MAX_FIELD_ERRORS + 1);
+        assert_eq!(e.fields()[0].field, "emails[0]");
+        let last = e.fields().last().unwrap();
+        assert_eq!(last.field, "body");
+        assert!(last.message.contains("more problems"), "{}", last.message);
     }
 
     #[test]
