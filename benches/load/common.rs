@@ -6,7 +6,7 @@ use custgate_core::{AddressKind, Customer, CustomerId, CustomerKind, Email, Phon
 pub fn sample_customer(i: usize) -> Customer {
     let mut c = Customer::new();
     c.id = CustomerId::parse(&format!("load-{i:07}")).expect("valid id");
-    c.kind = Some(if i % 3 == 0 {
+    c.kind = Some(if i.is_multiple_of(3) {
         CustomerKind::Company
     } else {
         CustomerKind::Person

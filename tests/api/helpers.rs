@@ -8,7 +8,6 @@ use custgate::{Application, Settings};
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`
     pub address: String,
-    pub port: u16,
     pub client: reqwest::Client,
     /// Keeps the database directory alive for the test's duration.
     pub _data: tempfile::TempDir,
@@ -51,7 +50,6 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         .unwrap();
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        port,
         client,
         _data: data,
     }
