@@ -200,6 +200,6 @@ mod tests {
         assert!(Version::new(0).is_err());
         assert_eq!(Version::parse(" 3 ").unwrap().next().get(), 4);
         assert!(Version::parse("x").is_err());
-        assert_eq!(serde_json::from_str::<TenantId>("\"BAD\"").is_err(), true);
+        assert!(serde_json::from_str::<TenantId>("\"BAD\"").is_err());
     }
 }
