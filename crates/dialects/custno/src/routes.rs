@@ -213,12 +213,12 @@ async fn read_params(
     let mut params = Params::from_query(req.query_string());
     let body = match payload.to_bytes_limited(limits.max_body_bytes).await {
         Ok(Ok(b)) => b,
-        Ok(Err(_)) => return Err(ParamsError::TooLarge(limits.max_body_bytes)),
-        Err(_) => {
+        Ok(Err(_)) => {
             return Err(ParamsError::Unreadable(
                 "The request body could not be read.".into(),
             ))
         }
+        Err(_) => return Err(ParamsError::TooLarge(limits.max_body_bytes)),
     };
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(params);
