@@ -64,7 +64,10 @@ async fn load_for_write(
     if sql.dialect() == Dialect::Postgres {
         sql.push(" FOR UPDATE");
     }
-    let (version, doc): (i64, String) = conn.fetch_optional(&sql).await?.ok_or_else(|| not_found(id))?;
+    let (version, doc): (i64, String) = conn
+        .fetch_optional(&sql)
+        .await?
+        .ok_or_else(|| not_found(id))?;
     Ok((version_of(version)?, parse_doc(&doc)?))
 }
 
@@ -103,7 +106,10 @@ async fn write_row(
         for (name, _) in &row {
             sql.push(", ").push(name);
         }
-        sql.push(") VALUES (").bind_text(tenant).push(", ").bind_json(json);
+        sql.push(") VALUES (")
+            .bind_text(tenant)
+            .push(", ")
+            .bind_json(json);
         for (_, v) in row {
             sql.push(", ");
             v.bind(&mut sql);
@@ -122,7 +128,9 @@ async fn write_row(
     }
     let n = conn.execute(&sql).await?;
     if n != 1 {
-        return Err(StoreError::Invalid(format!("wrote {n} rows for one customer")));
+        return Err(StoreError::Invalid(format!(
+            "wrote {n} rows for one customer"
+        )));
     }
     if values {
         if !insert {
@@ -131,7 +139,9 @@ async fn write_row(
         let values = schema::multi_values(c);
         if !values.is_empty() {
             let mut sql = conn.sql();
-            sql.push("INSERT INTO customer_values (tenant, customer_id, field, value, value_lc) VALUES ");
+            sql.push(
+                "INSERT INTO customer_values (tenant, customer_id, field, value, value_lc) VALUES ",
+            );
             for (i, (field, value)) in values.into_iter().enumerate() {
                 if i > 0 {
                     sql.push(", ");
@@ -176,9 +186,12 @@ async fn create_in(
     // queue on its lock here, so the checks and the next number below see every earlier
     // create. A failed create rolls the sequence back with everything else.
     let mut sql = conn.sql();
-    sql.push("INSERT INTO tenant_sequences (tenant, last_seq) VALUES (")
+    sql.push("INSERT INTO tenant_sequences (tenant, last_seq, customer_count) VALUES (")
         .bind_text(tenant)
-        .push(", 1) ON CONFLICT (tenant) DO UPDATE SET last_seq = tenant_sequences.last_seq + 1 RETURNING last_seq");
+        .push(
+            ", 1, 1) ON CONFLICT (tenant) DO UPDATE SET last_seq = tenant_sequences.last_seq + 1, \
+             customer_count = tenant_sequences.customer_count + 1 RETURNING last_seq",
+        );
     let (seq,): (i64,) = conn.fetch_one(&sql).await?;
 
     let mut sql = conn.sql();
@@ -281,10 +294,19 @@ async fn delete_tx(
         .push(" AND id = ")
         .bind_text(id);
     conn.execute(&sql).await?;
+    let mut sql = conn.sql();
+    sql.push("UPDATE tenant_sequences SET customer_count = customer_count - 1 WHERE tenant = ")
+        .bind_text(tenant);
+    conn.execute(&sql).await?;
     Ok(stored)
 }
 
-async fn set_status_tx(tx: &mut Tx, tenant: &str, id: &str, status: Status) -> StoreResult<Customer> {
+async fn set_status_tx(
+    tx: &mut Tx,
+    tenant: &str,
+    id: &str,
+    status: Status,
+) -> StoreResult<Customer> {
     let mut conn = tx.conn();
     let (version, mut customer) = load_for_write(&mut conn, tenant, id).await?;
     customer.status = status;
@@ -298,6 +320,13 @@ async fn set_status_tx(tx: &mut Tx, tenant: &str, id: &str, status: Status) -> S
 async fn query_in(conn: &mut Conn<'_>, tenant: &str, query: &Query) -> StoreResult<Page> {
     let total = if query.count == Count::None {
         None
+    } else if query.filter.is_none() {
+        // Kept per tenant by every create and delete.
+        let mut sql = conn.sql();
+        sql.push("SELECT customer_count FROM tenant_sequences WHERE tenant = ")
+            .bind_text(tenant);
+        let n: Option<(i64,)> = conn.fetch_optional(&sql).await?;
+        Some(n.map_or(0, |(n,)| u64::try_from(n).unwrap_or_default()))
     } else {
         let mut sql = conn.sql();
         sql.push("SELECT COUNT(*) FROM customers c");

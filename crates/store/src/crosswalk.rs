@@ -60,7 +60,12 @@ impl SqlStore {
     /// The alias of an upstream record: the same for the same (tenant, upstream,
     /// upstream id) forever, allocated 1, 2, 3… per (tenant, upstream) on first use.
     #[tracing::instrument(name = "store.alias_for", skip_all, fields(tenant = %tenant, op = "alias_for", upstream = upstream))]
-    pub async fn alias_for(&self, tenant: &TenantId, upstream: &str, upstream_id: &str) -> Result<i64> {
+    pub async fn alias_for(
+        &self,
+        tenant: &TenantId,
+        upstream: &str,
+        upstream_id: &str,
+    ) -> Result<i64> {
         let t = tenant.as_str();
         {
             let mut pooled = self.pooled().await?;

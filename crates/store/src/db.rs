@@ -136,7 +136,12 @@ macro_rules! bind_all {
 
 /// A value both drivers can decode.
 pub(crate) trait Col:
-    for<'r> Decode<'r, Sqlite> + Type<Sqlite> + for<'r> Decode<'r, Postgres> + Type<Postgres> + Send + Unpin
+    for<'r> Decode<'r, Sqlite>
+    + Type<Sqlite>
+    + for<'r> Decode<'r, Postgres>
+    + Type<Postgres>
+    + Send
+    + Unpin
 {
 }
 
@@ -332,7 +337,10 @@ impl Tx {
     }
 
     /// Commits when `result` is `Ok`, rolls back otherwise, and passes `result` on.
-    pub(crate) async fn finish<T, E: From<sqlx::Error>>(self, result: Result<T, E>) -> Result<T, E> {
+    pub(crate) async fn finish<T, E: From<sqlx::Error>>(
+        self,
+        result: Result<T, E>,
+    ) -> Result<T, E> {
         match result {
             Ok(v) => {
                 self.commit().await?;

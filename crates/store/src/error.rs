@@ -49,9 +49,7 @@ impl From<StoreError> for Error {
                 }
                 let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
                 // SQLite: 5 is SQLITE_BUSY, 6 SQLITE_LOCKED (extended codes keep the low byte).
-                let sqlite_busy = code
-                    .parse::<i32>()
-                    .is_ok_and(|c| matches!(c & 0xff, 5 | 6));
+                let sqlite_busy = code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
                 let temporary = sqlite_busy || PG_RETRYABLE.contains(&code.as_str());
                 Error::unexpected(format!("database error: {}", db.message()))
                     .with_context("db_code", code)

@@ -161,10 +161,21 @@ fn push_pred(sql: &mut Sql, expr: &str, pred: &Pred, negated: bool) {
 
 /// One leaf: `pred` holds for some value of `field` (for `None`: the field has a value);
 /// negated, it holds for none.
-fn push_atom(sql: &mut Sql, tenant: &str, field: Field, lowercase: bool, pred: Option<&Pred>, negated: bool) {
+fn push_atom(
+    sql: &mut Sql,
+    tenant: &str,
+    field: Field,
+    lowercase: bool,
+    pred: Option<&Pred>,
+    negated: bool,
+) {
     match column(field) {
         Some(col) => {
-            let name = if lowercase { col.lc.unwrap_or(col.name) } else { col.name };
+            let name = if lowercase {
+                col.lc.unwrap_or(col.name)
+            } else {
+                col.name
+            };
             let expr = format!("c.{name}");
             match (pred, negated) {
                 (None, false) => {
@@ -186,7 +197,11 @@ fn push_atom(sql: &mut Sql, tenant: &str, field: Field, lowercase: bool, pred: O
             match sql.dialect() {
                 // A non-correlated IN is evaluated once and drives the primary key.
                 Dialect::Sqlite => {
-                    sql.push(if negated { "c.id NOT IN (" } else { "c.id IN (" });
+                    sql.push(if negated {
+                        "c.id NOT IN ("
+                    } else {
+                        "c.id IN ("
+                    });
                     sql.push("SELECT v.customer_id FROM customer_values v WHERE v.tenant = ")
                         .bind_text(tenant);
                 }
@@ -247,9 +262,14 @@ pub(crate) fn push_filter(sql: &mut Sql, tenant: &str, filter: &Filter, negated:
             let sql_op = cmp_sql(*op);
             match coerce(field.value_type(), value) {
                 Coerced::Incomparable => push_const(sql, negated),
-                Coerced::Lit(lit) => {
-                    push_atom(sql, tenant, *field, false, Some(&Pred::Cmp(sql_op, lit)), negated)
-                }
+                Coerced::Lit(lit) => push_atom(
+                    sql,
+                    tenant,
+                    *field,
+                    false,
+                    Some(&Pred::Cmp(sql_op, lit)),
+                    negated,
+                ),
                 Coerced::BetweenMicros(n) => {
                     // n < t < n + 1: no whole microsecond equals t; x > t iff x > n;
                     // x < t iff x <= n.
@@ -400,7 +420,10 @@ mod tests {
 
     #[test]
     fn patterns_escape_everything_but_the_wildcards() {
-        assert_eq!(glob_pattern(TextOp::Like, "a%b_c*d?e[f]\\"), "a*b?c[*]d[?]e[[]f]\\");
+        assert_eq!(
+            glob_pattern(TextOp::Like, "a%b_c*d?e[f]\\"),
+            "a*b?c[*]d[?]e[[]f]\\"
+        );
         assert_eq!(glob_pattern(TextOp::Contains, "50%*"), "*50%[*]*");
         assert_eq!(glob_pattern(TextOp::StartsWith, "a?"), "a[?]*");
         assert_eq!(glob_pattern(TextOp::EndsWith, "[x"), "*[[]x");
@@ -439,7 +462,10 @@ mod tests {
         );
         let ne = Filter::compare(Field::Email, CmpOp::Ne, Value::text("a@b")).unwrap();
         let (text, _) = render(Dialect::Postgres, &ne);
-        assert!(text.contains("NOT EXISTS (SELECT 1 FROM customer_values v"), "{text}");
+        assert!(
+            text.contains("NOT EXISTS (SELECT 1 FROM customer_values v"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -459,7 +485,10 @@ mod tests {
         let mut sql = Sql::new(Dialect::Postgres);
         push_order(
             &mut sql,
-            &[SortKey::desc(Field::DisplayName), SortKey::asc(Field::CreditLimit)],
+            &[
+                SortKey::desc(Field::DisplayName),
+                SortKey::asc(Field::CreditLimit),
+            ],
         );
         assert_eq!(
             sql.text(),

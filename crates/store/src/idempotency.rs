@@ -98,10 +98,12 @@ async fn claim_once(conn: &mut Conn<'_>, tenant: &str, idem: &Idempotency) -> Re
     }
 
     let mut sql = conn.sql();
-    sql.push("SELECT fingerprint, state, customer_json, created_at FROM idempotency WHERE tenant = ")
-        .bind_text(tenant)
-        .push(" AND key = ")
-        .bind_text(key);
+    sql.push(
+        "SELECT fingerprint, state, customer_json, created_at FROM idempotency WHERE tenant = ",
+    )
+    .bind_text(tenant)
+    .push(" AND key = ")
+    .bind_text(key);
     let row: Option<(String, String, Option<String>, i64)> = conn.fetch_optional(&sql).await?;
     let Some((fingerprint, state, answer, created_at)) = row else {
         // Released between our insert and our read.

@@ -49,7 +49,10 @@ impl SqlStore {
         config
             .validate()
             .map_err(|m| Error::validation_field("store", m))?;
-        let store = match config.backend().map_err(|m| Error::validation_field("store.url", m))? {
+        let store = match config
+            .backend()
+            .map_err(|m| Error::validation_field("store.url", m))?
+        {
             Backend::Sqlite => Self::connect_sqlite(config).await?,
             Backend::Postgres => Self::connect_postgres(config).await?,
         };

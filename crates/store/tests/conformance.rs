@@ -14,9 +14,10 @@ async fn sqlite_conforms() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_in_memory_conforms() {
-    let store = custgate_store::SqlStore::connect(&custgate_store::StoreConfig::new("sqlite::memory:"))
-        .await
-        .expect("in-memory database");
+    let store =
+        custgate_store::SqlStore::connect(&custgate_store::StoreConfig::new("sqlite::memory:"))
+            .await
+            .expect("in-memory database");
     conformance::crud(&store).await;
     conformance::compare_filters(&store).await;
     conformance::concurrent_creates(&store).await;

@@ -96,7 +96,11 @@ async fn create(store: &dyn CustomerStore, tenant: &TenantId, c: Customer) -> Cu
 }
 
 /// Creates the customers in order; what the store returned.
-async fn seed(store: &dyn CustomerStore, tenant: &TenantId, customers: Vec<Customer>) -> Vec<Customer> {
+async fn seed(
+    store: &dyn CustomerStore,
+    tenant: &TenantId,
+    customers: Vec<Customer>,
+) -> Vec<Customer> {
     let mut out = Vec::with_capacity(customers.len());
     for c in customers {
         out.push(create(store, tenant, c).await);
@@ -118,7 +122,11 @@ impl<'a> Fixture<'a> {
         Self::with(store, label, sample_customers()).await
     }
 
-    async fn with(store: &'a dyn CustomerStore, label: &str, customers: Vec<Customer>) -> Fixture<'a> {
+    async fn with(
+        store: &'a dyn CustomerStore,
+        label: &str,
+        customers: Vec<Customer>,
+    ) -> Fixture<'a> {
         let tenant = unique_tenant(label);
         let data = seed(store, &tenant, customers).await;
         let labels = data
@@ -245,10 +253,19 @@ fn spread<T: Clone>(v: &[T], n: usize) -> Vec<T> {
     if v.len() <= n {
         return v.to_vec();
     }
-    (0..n).map(|i| v[i * (v.len() - 1) / (n - 1).max(1)].clone()).collect()
+    (0..n)
+        .map(|i| v[i * (v.len() - 1) / (n - 1).max(1)].clone())
+        .collect()
 }
 
-const ALL_CMP: [CmpOp; 6] = [CmpOp::Eq, CmpOp::Ne, CmpOp::Gt, CmpOp::Ge, CmpOp::Lt, CmpOp::Le];
+const ALL_CMP: [CmpOp; 6] = [
+    CmpOp::Eq,
+    CmpOp::Ne,
+    CmpOp::Gt,
+    CmpOp::Ge,
+    CmpOp::Lt,
+    CmpOp::Le,
+];
 
 fn cmp(field: Field, op: CmpOp, value: Value) -> Filter {
     Filter::Compare { field, op, value }
@@ -297,15 +314,30 @@ pub async fn crud(store: &dyn CustomerStore) {
     input.seq = Some(99);
     let created = create(store, &tenant, input.clone()).await;
     assert_eq!(created.id, input.id, "create keeps the caller's id");
-    assert_eq!(created.seq, Some(1), "the first customer of a tenant has seq 1");
+    assert_eq!(
+        created.seq,
+        Some(1),
+        "the first customer of a tenant has seq 1"
+    );
     assert_eq!(created.version, Version::FIRST, "create sets version 1");
-    assert_eq!(created.number.as_deref(), Some("1"), "the first assigned number is 1");
+    assert_eq!(
+        created.number.as_deref(),
+        Some("1"),
+        "the first assigned number is 1"
+    );
     let created_at = created.created_at.expect("create sets created_at");
-    assert_eq!(created.updated_at, Some(created_at), "create sets both timestamps alike");
+    assert_eq!(
+        created.updated_at,
+        Some(created_at),
+        "create sets both timestamps alike"
+    );
     assert_eq!(created.name, input.name);
     assert_eq!(created.emails, input.emails);
 
-    let got = store.get(&tenant, &created.id).await.expect("get after create");
+    let got = store
+        .get(&tenant, &created.id)
+        .await
+        .expect("get after create");
     assert_eq!(got, created, "get returns what create returned");
 
     let mut changed = got.clone();
@@ -318,9 +350,15 @@ pub async fn crud(store: &dyn CustomerStore) {
         .await
         .expect("update without an expected version");
     assert_eq!(updated.seq, created.seq, "update keeps seq");
-    assert_eq!(updated.created_at, created.created_at, "update keeps created_at");
+    assert_eq!(
+        updated.created_at, created.created_at,
+        "update keeps created_at"
+    );
     assert_eq!(updated.version.get(), 2, "update bumps the version");
-    assert!(updated.updated_at >= created.updated_at, "update moves updated_at");
+    assert!(
+        updated.updated_at >= created.updated_at,
+        "update moves updated_at"
+    );
     assert_eq!(updated.name.display.as_deref(), Some("Ada King"));
     assert_eq!(updated.note.as_deref(), Some("countess"));
     assert_eq!(store.get(&tenant, &created.id).await.unwrap(), updated);
@@ -331,7 +369,10 @@ pub async fn crud(store: &dyn CustomerStore) {
         .expect("set_status");
     assert_eq!(blocked.status, Status::Blocked);
     assert_eq!(blocked.version.get(), 3, "set_status bumps the version");
-    assert_eq!(blocked.note, updated.note, "set_status changes nothing else");
+    assert_eq!(
+        blocked.note, updated.note,
+        "set_status changes nothing else"
+    );
     assert_eq!(blocked.seq, updated.seq);
     assert_eq!(store.get(&tenant, &created.id).await.unwrap(), blocked);
 
@@ -340,7 +381,10 @@ pub async fn crud(store: &dyn CustomerStore) {
         .await
         .expect("delete");
     assert_eq!(deleted, blocked, "delete returns the record as it was");
-    assert_eq!(kind_of(store.get(&tenant, &created.id).await), ErrorKind::NotFound);
+    assert_eq!(
+        kind_of(store.get(&tenant, &created.id).await),
+        ErrorKind::NotFound
+    );
     assert_eq!(
         kind_of(store.delete(&tenant, &created.id, None).await),
         ErrorKind::NotFound
@@ -353,12 +397,22 @@ pub async fn crud(store: &dyn CustomerStore) {
         kind_of(store.set_status(&tenant, &created.id, Status::Active).await),
         ErrorKind::NotFound
     );
-    let page = store.query(&tenant, &Query::default()).await.unwrap();
-    assert!(page.items.is_empty(), "a deleted customer is gone from queries");
+    let everything = Query {
+        count: Count::WithTotal,
+        ..Query::default()
+    };
+    let page = store.query(&tenant, &everything).await.unwrap();
+    assert!(
+        page.items.is_empty(),
+        "a deleted customer is gone from queries"
+    );
+    assert_eq!(page.total, Some(0), "and from totals");
 
     // The id can be used again after a delete; seq never is.
     let again = create(store, &tenant, input).await;
     assert_eq!(again.seq, Some(2), "seq is never reused");
+    let page = store.query(&tenant, &everything).await.unwrap();
+    assert_eq!((page.items.len(), page.total), (1, Some(1)));
     store.health().await.expect("health");
 }
 
@@ -380,7 +434,10 @@ pub async fn round_trip(store: &dyn CustomerStore) {
         assert_eq!(&got, stored, "get returns the record as created");
     }
     let all = store.query(&fx.tenant, &Query::default()).await.unwrap();
-    assert_eq!(all.items, fx.data, "a query returns whole records, in seq order");
+    assert_eq!(
+        all.items, fx.data,
+        "a query returns whole records, in seq order"
+    );
     assert_eq!(all.total, None);
 }
 
@@ -456,7 +513,11 @@ pub async fn duplicates(store: &dyn CustomerStore) {
     let mut taken = b.clone();
     taken.number = Some("A-1".into());
     let e = store.update(&tenant, taken, None).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::AlreadyExists, "update to a taken number: {e}");
+    assert_eq!(
+        e.kind(),
+        ErrorKind::AlreadyExists,
+        "update to a taken number: {e}"
+    );
     // Keeping one's own number is fine.
     store.update(&tenant, a.clone(), None).await.unwrap();
 
@@ -480,7 +541,11 @@ pub async fn validation(store: &dyn CustomerStore) {
     let mut bad = Customer::new();
     bad.emails.push(custgate_core::Email::default());
     assert_eq!(
-        kind_of(store.create(&tenant, bad.clone(), CreateOptions::default()).await),
+        kind_of(
+            store
+                .create(&tenant, bad.clone(), CreateOptions::default())
+                .await
+        ),
         ErrorKind::Validation
     );
     let ok = create(store, &tenant, Customer::new()).await;
@@ -600,7 +665,12 @@ pub async fn text_filters(store: &dyn CustomerStore) {
                 filters.push(text(field, TextOp::Like, &pattern, true));
             }
         }
-        for op in [TextOp::Contains, TextOp::StartsWith, TextOp::EndsWith, TextOp::Like] {
+        for op in [
+            TextOp::Contains,
+            TextOp::StartsWith,
+            TextOp::EndsWith,
+            TextOp::Like,
+        ] {
             filters.push(text(field, op, "", false));
             filters.push(text(field, op, "zz-absent", true));
         }
@@ -687,7 +757,12 @@ pub async fn in_and_null_filters(store: &dyn CustomerStore) {
         if let Some(first) = present.first() {
             filters.push(Filter::In {
                 field,
-                values: vec![first.clone(), absent_literal(ty), first.clone(), Value::Null],
+                values: vec![
+                    first.clone(),
+                    absent_literal(ty),
+                    first.clone(),
+                    Value::Null,
+                ],
             });
         }
         let odd = match ty {
@@ -735,7 +810,9 @@ pub async fn multi_valued(store: &dyn CustomerStore) {
         cmp(Field::CountryCode, CmpOp::Eq, t("NO")),
         cmp(Field::CardSerial, CmpOp::Eq, t("card-0003")),
         text(Field::CardSerial, TextOp::StartsWith, "card", true),
-        Filter::IsNull { field: Field::Email },
+        Filter::IsNull {
+            field: Field::Email,
+        },
         Filter::IsNull { field: Field::City },
         Filter::In {
             field: Field::City,
@@ -753,8 +830,26 @@ pub async fn multi_valued(store: &dyn CustomerStore) {
 pub async fn search(store: &dyn CustomerStore) {
     let fx = Fixture::new(store, "search").await;
     let filters = [
-        "zola", "ZOLA", "émile", "ÉMILE", "Emile", "acme", "doe", "vip", "", "%", "_", "*", "\\",
-        "builder", "i̇", "straße", "300000", "tin-1", "no999", "nothing-like-this",
+        "zola",
+        "ZOLA",
+        "émile",
+        "ÉMILE",
+        "Emile",
+        "acme",
+        "doe",
+        "vip",
+        "",
+        "%",
+        "_",
+        "*",
+        "\\",
+        "builder",
+        "i̇",
+        "straße",
+        "300000",
+        "tin-1",
+        "no999",
+        "nothing-like-this",
     ]
     .into_iter()
     .map(|s| Filter::Search(s.to_owned()))
@@ -791,7 +886,10 @@ pub async fn logic(store: &dyn CustomerStore) {
     for a in &leaves {
         for b in &leaves {
             filters.push(Filter::And(vec![a.clone(), b.clone()]));
-            filters.push(Filter::Or(vec![a.clone(), Filter::Not(Box::new(b.clone()))]));
+            filters.push(Filter::Or(vec![
+                a.clone(),
+                Filter::Not(Box::new(b.clone())),
+            ]));
         }
     }
     let mut state = 0x2545_f491_4f6c_dd1d_u64;
@@ -809,7 +907,10 @@ pub async fn logic(store: &dyn CustomerStore) {
                 0 => Filter::And(vec![tree, other]),
                 1 => Filter::Or(vec![tree, other]),
                 2 => Filter::Not(Box::new(Filter::Or(vec![tree, other]))),
-                _ => Filter::Not(Box::new(Filter::And(vec![Filter::Not(Box::new(tree)), other]))),
+                _ => Filter::Not(Box::new(Filter::And(vec![
+                    Filter::Not(Box::new(tree)),
+                    other,
+                ]))),
             };
         }
         filters.push(tree);
@@ -834,16 +935,28 @@ pub async fn sorting(store: &dyn CustomerStore) {
         }
     }
     for keys in [
-        vec![SortKey::asc(Field::Status), SortKey::desc(Field::DisplayName)],
+        vec![
+            SortKey::asc(Field::Status),
+            SortKey::desc(Field::DisplayName),
+        ],
         vec![
             SortKey::asc(Field::CreditLimit),
             SortKey::desc(Field::PaymentTerms),
             SortKey::asc(Field::Territory),
         ],
-        vec![SortKey::desc(Field::Taxable), SortKey::asc(Field::DiscountRate)],
-        vec![SortKey::asc(Field::LastName), SortKey::asc(Field::DisplayName)],
+        vec![
+            SortKey::desc(Field::Taxable),
+            SortKey::asc(Field::DiscountRate),
+        ],
+        vec![
+            SortKey::asc(Field::LastName),
+            SortKey::asc(Field::DisplayName),
+        ],
         vec![SortKey::desc(Field::Kind), SortKey::desc(Field::Note)],
-        vec![SortKey::asc(Field::ActivationTime), SortKey::desc(Field::Seq)],
+        vec![
+            SortKey::asc(Field::ActivationTime),
+            SortKey::desc(Field::Seq),
+        ],
     ] {
         queries.push(Query {
             sort: keys.clone(),
@@ -913,7 +1026,10 @@ pub async fn paging(store: &dyn CustomerStore) {
         },
         &fx.data,
     );
-    assert_eq!(seen, all.items.into_iter().map(|c| c.id).collect::<Vec<_>>());
+    assert_eq!(
+        seen,
+        all.items.into_iter().map(|c| c.id).collect::<Vec<_>>()
+    );
 }
 
 /// `Count::WithTotal` counts before paging; `Count::Only` returns no items.
@@ -1007,14 +1123,23 @@ pub async fn versions(store: &dyn CustomerStore) {
         .expect("update with the right version");
     assert_eq!(v2.version.get(), 2);
 
-    let stale = store.update(&tenant, v1.clone(), Some(first)).await.unwrap_err();
+    let stale = store
+        .update(&tenant, v1.clone(), Some(first))
+        .await
+        .unwrap_err();
     assert_eq!(stale.kind(), ErrorKind::VersionMismatch, "{stale}");
     assert_eq!(stale.context_value("stored_version"), Some("2"));
-    let stale = store.delete(&tenant, &v1.id, Some(first)).await.unwrap_err();
+    let stale = store
+        .delete(&tenant, &v1.id, Some(first))
+        .await
+        .unwrap_err();
     assert_eq!(stale.kind(), ErrorKind::VersionMismatch, "{stale}");
     assert_eq!(stale.context_value("stored_version"), Some("2"));
     let future = Version::new(9).unwrap();
-    let e = store.update(&tenant, v1.clone(), Some(future)).await.unwrap_err();
+    let e = store
+        .update(&tenant, v1.clone(), Some(future))
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::VersionMismatch);
 
     // Nothing changed by the refused writes.
@@ -1038,7 +1163,11 @@ pub async fn versions(store: &dyn CustomerStore) {
         .expect("delete with the right version");
     assert_eq!(gone.version, v4.version);
     assert_eq!(
-        kind_of(store.update(&tenant, v4, Some(Version::new(4).unwrap())).await),
+        kind_of(
+            store
+                .update(&tenant, v4, Some(Version::new(4).unwrap()))
+                .await
+        ),
         ErrorKind::NotFound
     );
 }
@@ -1190,7 +1319,11 @@ pub async fn tenant_isolation(store: &dyn CustomerStore) {
     assert_eq!(theirs.id, mine.id);
     assert_eq!(theirs.seq, Some(1));
     store.delete(&b, &theirs.id, None).await.unwrap();
-    assert_eq!(store.get(&a, &mine.id).await.unwrap(), mine, "A's record is untouched");
+    assert_eq!(
+        store.get(&a, &mine.id).await.unwrap(),
+        mine,
+        "A's record is untouched"
+    );
     assert_eq!(store.query(&a, &everything).await.unwrap().total, Some(1));
 }
 
@@ -1199,7 +1332,9 @@ pub async fn tenant_isolation(store: &dyn CustomerStore) {
 pub async fn concurrent_creates(store: &dyn CustomerStore) {
     const N: usize = 20;
     let tenant = unique_tenant("conc_create");
-    let results = join_all((0..N).map(|_| store.create(&tenant, Customer::new(), CreateOptions::default()))).await;
+    let results =
+        join_all((0..N).map(|_| store.create(&tenant, Customer::new(), CreateOptions::default())))
+            .await;
     let created: Vec<Customer> = results
         .into_iter()
         .map(|r| r.expect("concurrent create"))
@@ -1259,8 +1394,9 @@ pub async fn concurrent_updates(store: &dyn CustomerStore) {
 pub async fn concurrent_idempotent_creates(store: &dyn CustomerStore) {
     const N: usize = 10;
     let tenant = unique_tenant("conc_idem");
-    let results = join_all((0..N).map(|_| store.create(&tenant, Customer::new(), idem("same-key", "fp"))))
-        .await;
+    let results =
+        join_all((0..N).map(|_| store.create(&tenant, Customer::new(), idem("same-key", "fp"))))
+            .await;
     let mut answers = Vec::new();
     for r in results {
         match r {

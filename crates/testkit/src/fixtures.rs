@@ -45,7 +45,12 @@ fn ident(scheme: &str, value: &str) -> Identification {
     }
 }
 
-fn address(kind: AddressKind, city: Option<&str>, postal: Option<&str>, cc: Option<&str>) -> Address {
+fn address(
+    kind: AddressKind,
+    city: Option<&str>,
+    postal: Option<&str>,
+    cc: Option<&str>,
+) -> Address {
     Address {
         kind,
         lines: vec!["Line 1".into()],
@@ -89,7 +94,12 @@ pub fn sample_customers() -> Vec<Customer> {
     c.tax.vat = Some("300000000000003".into());
     c.tax.tin = Some("TIN-1".into());
     c.addresses = vec![
-        address(AddressKind::Billing, Some("Riyadh"), Some("12345"), Some("SA")),
+        address(
+            AddressKind::Billing,
+            Some("Riyadh"),
+            Some("12345"),
+            Some("SA"),
+        ),
         address(AddressKind::Shipping, Some("Jeddah"), None, Some("SA")),
     ];
     c.contacts = vec![Contact {
@@ -126,7 +136,8 @@ pub fn sample_customers() -> Vec<Customer> {
     c.note = Some("VIP customer".into());
     c.meta.insert("tier".into(), json!("gold"));
     c.custom.insert("score".into(), json!(42));
-    c.extension_mut("odata").insert("GLN".into(), json!("7080001"));
+    c.extension_mut("odata")
+        .insert("GLN".into(), json!("7080001"));
     out.push(c);
 
     // Non-ASCII upper case; the lowercase twin of the next one.
@@ -136,7 +147,12 @@ pub fn sample_customers() -> Vec<Customer> {
     c.name.last = Some("Zola".into());
     c.emails = vec![email("Emile.Zola@Example.FR", false)];
     c.phones = vec![phone(PhoneKind::Mobile, "+33612345678", false)];
-    c.addresses = vec![address(AddressKind::Billing, Some("Paris"), Some("75001"), Some("FR"))];
+    c.addresses = vec![address(
+        AddressKind::Billing,
+        Some("Paris"),
+        Some("75001"),
+        Some("FR"),
+    )];
     c.status = Status::Inactive;
     c.activation_time = Some(
         DateTime::parse_from_rfc3339("2021-06-15T12:30:00.123456Z")
@@ -174,7 +190,12 @@ pub fn sample_customers() -> Vec<Customer> {
     ];
     c.addresses = vec![
         address(AddressKind::Billing, Some("Oslo"), Some("0150"), Some("NO")),
-        address(AddressKind::Shipping, Some("Bergen"), Some("5003"), Some("NO")),
+        address(
+            AddressKind::Shipping,
+            Some("Bergen"),
+            Some("5003"),
+            Some("NO"),
+        ),
     ];
     c.status = Status::Blocked;
     c.expiration_time = Some(at(2020, 1, 1, 0, 0, 0));
@@ -198,7 +219,12 @@ pub fn sample_customers() -> Vec<Customer> {
     c.kind = Some(CustomerKind::Company);
     c.name.company = Some("acme corp".into());
     c.number = Some("0042".into());
-    c.addresses = vec![address(AddressKind::Billing, Some("oslo"), None, Some("no"))];
+    c.addresses = vec![address(
+        AddressKind::Billing,
+        Some("oslo"),
+        None,
+        Some("no"),
+    )];
     c.finance.credit_limit = Some(dec("500"));
     out.push(c);
 
@@ -209,7 +235,12 @@ pub fn sample_customers() -> Vec<Customer> {
     let mut c = named("Ölaf Ünal");
     c.name.first = Some("Ölaf".into());
     c.name.last = Some("Ünal".into());
-    c.addresses = vec![address(AddressKind::Billing, Some("İstanbul"), Some("34000"), Some("TR"))];
+    c.addresses = vec![address(
+        AddressKind::Billing,
+        Some("İstanbul"),
+        Some("34000"),
+        Some("TR"),
+    )];
     c.tax.vat = Some("TR-İ1".into());
     c.note = Some("Straße 5".into());
     c.finance.discount_rate = Some(dec("0"));

@@ -9,7 +9,10 @@ use sqlx::Connection;
 /// A store on a fresh SQLite file in a temporary directory (kept alive by the guard).
 pub async fn sqlite() -> (SqlStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let url = format!("sqlite://{}", dir.path().join("nested/dir/custgate.db").display());
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("nested/dir/custgate.db").display()
+    );
     let store = SqlStore::connect(&StoreConfig::new(url))
         .await
         .expect("sqlite store");

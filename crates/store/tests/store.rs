@@ -1,0 +1,330 @@
+//! What the conformance suite cannot see through the `CustomerStore` trait: connecting
+//! and migrating, the id crosswalk, abandoned idempotency records, several store
+//! instances on one database.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use custgate_core::{
+    CreateOptions, Customer, CustomerStore, ErrorKind, Idempotency, IdempotencyKey, TenantId,
+};
+use custgate_store::{Backend, SqlStore, StoreConfig};
+use custgate_testkit::conformance::unique_tenant;
+use sqlx::Connection;
+
+fn idem(key: &str, fingerprint: &str) -> CreateOptions {
+    CreateOptions {
+        idempotency: Some(Idempotency {
+            key: IdempotencyKey::parse(key).unwrap(),
+            fingerprint: fingerprint.into(),
+        }),
+    }
+}
+
+fn micros_ago(seconds: i64) -> i64 {
+    (chrono::Utc::now() - chrono::Duration::seconds(seconds)).timestamp_micros()
+}
+
+/// Raw access to the database under a store, to set up states the trait cannot reach.
+enum Raw {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl Raw {
+    async fn sqlite(path: &std::path::Path) -> Raw {
+        let url = format!("sqlite://{}", path.display());
+        Raw::Sqlite(sqlx::SqliteConnection::connect(&url).await.unwrap())
+    }
+
+    async fn postgres(schema: &str) -> Raw {
+        let mut conn = sqlx::PgConnection::connect(&common::pg_url())
+            .await
+            .unwrap();
+        sqlx::query(&format!("SET search_path TO \"{schema}\""))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        Raw::Postgres(conn)
+    }
+
+    /// Inserts a pending idempotency record.
+    async fn pending(&mut self, tenant: &TenantId, key: &str, fingerprint: &str, created_at: i64) {
+        let sql = |p: &str| {
+            format!(
+                "INSERT INTO idempotency (tenant, key, fingerprint, state, created_at) \
+                 VALUES ({p}1, {p}2, {p}3, 'pending', {p}4)"
+            )
+        };
+        match self {
+            Raw::Sqlite(c) => {
+                sqlx::query(&sql("?"))
+                    .bind(tenant.as_str())
+                    .bind(key)
+                    .bind(fingerprint)
+                    .bind(created_at)
+                    .execute(c)
+                    .await
+                    .unwrap();
+            }
+            Raw::Postgres(c) => {
+                sqlx::query(&sql("$"))
+                    .bind(tenant.as_str())
+                    .bind(key)
+                    .bind(fingerprint)
+                    .bind(created_at)
+                    .execute(c)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    async fn idempotency_rows(&mut self, tenant: &TenantId) -> i64 {
+        let sql = |p: &str| format!("SELECT COUNT(*) FROM idempotency WHERE tenant = {p}1");
+        match self {
+            Raw::Sqlite(c) => sqlx::query_scalar(&sql("?"))
+                .bind(tenant.as_str())
+                .fetch_one(c)
+                .await
+                .unwrap(),
+            Raw::Postgres(c) => sqlx::query_scalar(&sql("$"))
+                .bind(tenant.as_str())
+                .fetch_one(c)
+                .await
+                .unwrap(),
+        }
+    }
+}
+
+async fn check_abandoned_idempotency(store: &SqlStore, raw: &mut Raw) {
+    let tenant = unique_tenant("abandoned");
+
+    // In flight: a duplicate is a conflict, another request with the key a mismatch.
+    raw.pending(&tenant, "busy", "fp", micros_ago(1)).await;
+    let e = store
+        .create(&tenant, Customer::new(), idem("busy", "fp"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    assert!(e.is_temporary());
+    let e = store
+        .create(&tenant, Customer::new(), idem("busy", "other"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::IdempotencyMismatch, "{e}");
+
+    // Abandoned for more than 60 s: taken over, and answered from then on.
+    raw.pending(&tenant, "stale", "fp", micros_ago(61)).await;
+    let created = store
+        .create(&tenant, Customer::new(), idem("stale", "fp"))
+        .await
+        .expect("an abandoned key is taken over");
+    let replay = store
+        .create(&tenant, Customer::new(), idem("stale", "fp"))
+        .await
+        .unwrap();
+    assert_eq!(replay, created);
+    assert_eq!(raw.idempotency_rows(&tenant).await, 2);
+
+    // A failed create removes its pending record.
+    let mut dup = Customer::new();
+    dup.id = created.id.clone();
+    let e = store
+        .create(&tenant, dup, idem("fails", "fp"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists);
+    assert_eq!(raw.idempotency_rows(&tenant).await, 2);
+}
+
+async fn check_crosswalk(store: &Arc<SqlStore>) {
+    let a = unique_tenant("xwalk_a");
+    let b = unique_tenant("xwalk_b");
+    assert_eq!(store.alias_for(&a, "odata", "guid-1").await.unwrap(), 1);
+    assert_eq!(store.alias_for(&a, "odata", "guid-2").await.unwrap(), 2);
+    assert_eq!(
+        store.alias_for(&a, "odata", "guid-1").await.unwrap(),
+        1,
+        "stable"
+    );
+    assert_eq!(
+        store.alias_for(&a, "ndata", "guid-1").await.unwrap(),
+        1,
+        "per upstream"
+    );
+    assert_eq!(
+        store.alias_for(&b, "odata", "guid-9").await.unwrap(),
+        1,
+        "per tenant"
+    );
+    assert_eq!(
+        store
+            .resolve_alias(&a, "odata", 2)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("guid-2")
+    );
+    assert_eq!(
+        store
+            .resolve_alias(&a, "ndata", 1)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("guid-1")
+    );
+    assert_eq!(store.resolve_alias(&a, "odata", 3).await.unwrap(), None);
+    assert_eq!(
+        store.resolve_alias(&b, "odata", 2).await.unwrap(),
+        None,
+        "another tenant's alias"
+    );
+
+    // Concurrent allocations: distinct ids get distinct aliases, one id gets one alias.
+    let t = unique_tenant("xwalk_conc");
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let store = Arc::clone(store);
+            let t = t.clone();
+            tokio::spawn(async move { store.alias_for(&t, "up", &format!("id-{}", i % 10)).await })
+        })
+        .collect();
+    let mut by_id = std::collections::HashMap::new();
+    for (i, task) in tasks.into_iter().enumerate() {
+        let alias = task.await.unwrap().unwrap();
+        let prev = by_id.insert(i % 10, alias);
+        assert!(prev.is_none_or(|p| p == alias), "one id, one alias");
+    }
+    let aliases: BTreeSet<i64> = by_id.values().copied().collect();
+    assert_eq!(aliases, (1..=10).collect());
+    for (i, alias) in by_id {
+        assert_eq!(
+            store.resolve_alias(&t, "up", alias).await.unwrap(),
+            Some(format!("id-{i}"))
+        );
+    }
+}
+
+/// Creates from two store instances sharing one database interleave correctly.
+async fn check_two_instances(one: Arc<SqlStore>, two: Arc<SqlStore>) {
+    let tenant = unique_tenant("instances");
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let store = if i % 2 == 0 {
+                Arc::clone(&one)
+            } else {
+                Arc::clone(&two)
+            };
+            let tenant = tenant.clone();
+            tokio::spawn(async move {
+                store
+                    .create(&tenant, Customer::new(), CreateOptions::default())
+                    .await
+            })
+        })
+        .collect();
+    let mut seqs = BTreeSet::new();
+    let mut numbers = BTreeSet::new();
+    for task in tasks {
+        let c = task.await.unwrap().expect("create from either instance");
+        seqs.insert(c.seq.unwrap());
+        numbers.insert(c.number.unwrap().parse::<i64>().unwrap());
+    }
+    assert_eq!(seqs, (1..=20).collect());
+    assert_eq!(numbers, (1..=20).collect());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_file_is_created_in_wal_mode_and_migrations_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a/b/custgate.db");
+    let config = StoreConfig::new(format!("sqlite://{}", path.display()));
+    let store = SqlStore::connect(&config).await.unwrap();
+    assert_eq!(store.backend(), Backend::Sqlite);
+    assert_eq!(store.name(), "embedded:sqlite");
+    store.health().await.unwrap();
+    assert!(
+        path.exists(),
+        "the database file and its directories are created"
+    );
+    let tenant = unique_tenant("reopen");
+    let c = store
+        .create(&tenant, Customer::new(), CreateOptions::default())
+        .await
+        .unwrap();
+    store.close().await;
+
+    // Connecting again applies nothing new and keeps the data.
+    let again = SqlStore::connect(&config).await.unwrap();
+    again.migrate().await.unwrap();
+    assert_eq!(again.get(&tenant, &c.id).await.unwrap(), c);
+
+    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut raw)
+            .await
+            .unwrap();
+    assert_eq!(versions, [1, 2, 3, 4]);
+}
+
+#[tokio::test]
+async fn bad_configuration_is_refused_with_a_reason() {
+    let e = SqlStore::connect(&StoreConfig::new("mysql://localhost/x"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    assert!(e.message().contains("store.url"), "{e}");
+    let e = SqlStore::connect(&StoreConfig {
+        sqlite_synchronous: "maybe".into(),
+        ..StoreConfig::new("sqlite::memory:")
+    })
+    .await
+    .unwrap_err();
+    assert!(e.message().contains("sqlite_synchronous"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_store_specifics() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custgate.db");
+    let config = StoreConfig {
+        sqlite_synchronous: "NORMAL".into(),
+        ..StoreConfig::new(format!("sqlite://{}", path.display()))
+    };
+    let store = Arc::new(SqlStore::connect(&config).await.unwrap());
+    let mut raw = Raw::sqlite(&path).await;
+    check_abandoned_idempotency(&store, &mut raw).await;
+    check_crosswalk(&store).await;
+    // A second instance on the same file, as a second process would be.
+    let second = Arc::new(SqlStore::connect(&config).await.unwrap());
+    check_two_instances(store, second).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_store_specifics() {
+    let Some(pg) = common::Postgres::connect().await else {
+        return;
+    };
+    assert_eq!(pg.store.backend(), Backend::Postgres);
+    assert_eq!(pg.store.name(), "embedded:postgres");
+    pg.store.health().await.unwrap();
+    pg.store.migrate().await.expect("migrations are idempotent");
+    let mut raw = Raw::postgres(&pg.schema).await;
+    check_abandoned_idempotency(&pg.store, &mut raw).await;
+    let second = Arc::new(SqlStore::connect(&pg.config).await.unwrap());
+    check_crosswalk(&second).await;
+    let first = Arc::new(SqlStore::connect(&pg.config).await.unwrap());
+    check_two_instances(first, second).await;
+    pg.drop_schema().await;
+}
