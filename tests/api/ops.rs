@@ -17,7 +17,7 @@ async fn health_and_readiness_answer() {
     assert_eq!(r.status(), 200);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["status"], "ready");
-    assert_eq!(body["checks"]["store:sqlite"], "ok", "{body}");
+    assert_eq!(body["checks"]["store:embedded:sqlite"], "ok", "{body}");
 }
 
 #[tokio::test]
