@@ -1,25 +1,30 @@
-//! Dialect `odata` (skeleton: being implemented).
+#![doc = include_str!("../docs.md")]
+//!
+//! # Modules
+//!
+//! Without features the crate is a pure translation library: [`wire`] (the JSON),
+//! [`convert`] (wire ↔ canonical), [`query`] (the filter language, `expand`/`select`,
+//! and canonical queries back to query strings), [`validate`] and [`error`] (canonical
+//! errors → the dialect's bodies). Feature `server` adds [`server`] (the actix routes);
+//! feature `client` adds [`Client`], a `CustomerStore` over a real Unimicro-style system.
+
+pub mod config;
+pub mod convert;
+pub mod error;
+pub mod query;
+pub mod validate;
+pub mod wire;
 
 #[cfg(feature = "server")]
-mod skeleton {
-    use actix_web::web;
-    use custgate_http::{ConfigError, DialectServer, DialectSetup, DynDialect};
+mod routes;
 
-    struct Server;
+#[cfg(feature = "client")]
+pub mod client;
 
-    impl DialectServer for Server {
-        fn name(&self) -> &'static str {
-            "odata"
-        }
-
-        fn configure(&self, _cfg: &mut web::ServiceConfig) {}
-    }
-
-    /// Builds the dialect's server from configuration.
-    pub fn server(_setup: &DialectSetup) -> Result<DynDialect, ConfigError> {
-        Ok(std::sync::Arc::new(Server))
-    }
-}
+pub use convert::DIALECT;
 
 #[cfg(feature = "server")]
-pub use skeleton::server;
+pub use routes::{location, server, BASE_PATH};
+
+#[cfg(feature = "client")]
+pub use client::{capability, Client, ClientConfig};

@@ -1,0 +1,587 @@
+//! A [`CustomerStore`] over a real Unimicro-style system (feature `client`): canonical
+//! queries become `filter`/`orderby`/`top`/`skip`, reads expand what the canonical model
+//! needs, status changes go through the actions.
+//!
+//! The upstream's integer `ID` is the canonical id (`"42"`) and `seq`; its child ids live
+//! in `extensions["odata"]`, so that an update addresses the same children. An update
+//! replaces the customer's children: those the canonical record no longer has are sent
+//! with `"Deleted": true`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use async_trait::async_trait;
+use custgate_core::{
+    Capability, CreateOptions, Customer, CustomerId, CustomerStore, Error, ErrorKind, Field,
+    FieldOps, FilterCapability, FindCapability, Key, Page, Query, Result, Status, TenantId,
+    Version,
+};
+use custgate_upstream::{self as upstream, UpstreamConfig};
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::convert::{self, Mode};
+use crate::query::{self, MAX_SORT_KEYS};
+use crate::wire::{self, ServerError, ValidationObject};
+
+/// The relations a read expands: everything the canonical model is made of.
+pub const READ_EXPAND: &str = "Info,Info.InvoiceAddress,Info.ShippingAddress,Info.Addresses,Info.DefaultPhone,Info.Phones,Info.DefaultEmail,Info.Emails,Info.DefaultContact.Info.DefaultEmail,Info.DefaultContact.Info.DefaultPhone,Info.Contacts.Info.DefaultEmail,Info.Contacts.Info.DefaultPhone,CurrencyCode";
+
+const UPSTREAM: &str = "odata";
+
+/// How to reach one company of an upstream Unimicro.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    pub upstream: UpstreamConfig,
+    /// The OAuth2 access token sent as `Authorization: Bearer`.
+    pub token: SecretString,
+    /// The company's GUID, sent as `CompanyKey`.
+    pub company_key: String,
+    /// The largest `top` the upstream honours.
+    #[serde(default = "default_max_top")]
+    pub max_top: usize,
+}
+
+fn default_max_top() -> usize {
+    1000
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("upstream", &self.upstream)
+            .field("token", &"[redacted]")
+            .field("company_key", &self.company_key)
+            .field("max_top", &self.max_top)
+            .finish()
+    }
+}
+
+/// The upstream client.
+pub struct Client {
+    config: UpstreamConfig,
+    http: reqwest::Client,
+    token: SecretString,
+    company_key: String,
+    capability: Capability,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.config.base_url)
+            .field("company_key", &self.company_key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the client can do: every operation; filters with and/or/not on the
+/// single-valued fields Unimicro can filter (text matches case-insensitive, as the
+/// vendor's database compares), sorting on five fields, paging with `top`/`skip`; lookups
+/// by name, number and ID. No total count (lists are bare arrays), no versions, no
+/// idempotency keys, no client-chosen ids.
+pub fn capability(max_top: usize) -> Capability {
+    let eq_ne_in_null = FieldOps {
+        eq: true,
+        ne: true,
+        in_list: true,
+        is_null: true,
+        ..FieldOps::default()
+    };
+    let text = FieldOps {
+        text_ci: true,
+        like: true,
+        ..eq_ne_in_null
+    };
+    let ordered = FieldOps {
+        range: true,
+        in_list: false,
+        ..eq_ne_in_null
+    };
+    Capability {
+        list: true,
+        get: true,
+        create: true,
+        update: true,
+        delete: true,
+        set_status: true,
+        find: FindCapability {
+            name: true,
+            number: true,
+            seq: true,
+            ..FindCapability::default()
+        },
+        filter: FilterCapability {
+            and: true,
+            or: true,
+            not: true,
+            search: false,
+            fields: vec![
+                (
+                    Field::Seq,
+                    FieldOps {
+                        in_list: true,
+                        ..ordered
+                    },
+                ),
+                (Field::Number, eq_ne_in_null),
+                (
+                    Field::Status,
+                    FieldOps {
+                        is_null: false,
+                        ..eq_ne_in_null
+                    },
+                ),
+                (Field::DisplayName, text),
+                (Field::OrgNumber, text),
+                (Field::DefaultEmail, text),
+                (Field::DefaultPhone, text),
+                (Field::Currency, eq_ne_in_null),
+                (Field::CreatedAt, ordered),
+                (Field::UpdatedAt, ordered),
+            ],
+        },
+        sort_fields: vec![
+            Field::Seq,
+            Field::DisplayName,
+            Field::OrgNumber,
+            Field::CreatedAt,
+            Field::UpdatedAt,
+        ],
+        max_sort_keys: Some(MAX_SORT_KEYS),
+        offset: true,
+        max_limit: Some(max_top),
+        total: false,
+        idempotency: false,
+        expected_version: false,
+        client_ids: false,
+    }
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Client> {
+        config.upstream.base()?;
+        uuid::Uuid::parse_str(config.company_key.trim())
+            .map_err(|_| Error::validation_field("company_key", "must be a GUID"))?;
+        if config.token.expose_secret().trim().is_empty() {
+            return Err(Error::validation_field("token", "must not be empty"));
+        }
+        Ok(Client {
+            http: config.upstream.build_client()?,
+            capability: capability(config.max_top.max(1)),
+            config: config.upstream,
+            token: config.token,
+            company_key: config.company_key.trim().to_owned(),
+        })
+    }
+
+    fn request(&self, method: Method, path: &str) -> Result<reqwest::RequestBuilder> {
+        let url = self.config.url(path)?;
+        Ok(self
+            .http
+            .request(method, url)
+            .bearer_auth(self.token.expose_secret())
+            .header("CompanyKey", &self.company_key)
+            .header(reqwest::header::ACCEPT, "application/json"))
+    }
+
+    /// Sends a request; a non-2xx answer becomes a canonical error with the upstream's
+    /// message.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<(u16, bytes::Bytes)> {
+        let (status, _, body) = upstream::send(UPSTREAM, &self.config, request).await?;
+        if (200..300).contains(&status) {
+            return Ok((status, body));
+        }
+        Err(upstream_error(status, &body))
+    }
+
+    async fn send_json(&self, request: reqwest::RequestBuilder) -> Result<Value> {
+        let (_, body) = self.send(request).await?;
+        if body.is_empty() {
+            return Ok(Value::Null);
+        }
+        upstream::parse_json(UPSTREAM, &body, self.config.max_json_depth)
+    }
+
+    async fn fetch(&self, id: i64) -> Result<(Customer, Value)> {
+        let rb = self
+            .request(Method::GET, &format!("api/biz/customers/{id}"))?
+            .query(&[("expand", READ_EXPAND)]);
+        let v = self.send_json(rb).await?;
+        Ok((import(v.clone())?, v))
+    }
+}
+
+/// The canonical error of an upstream answer: the validation object's or the exception
+/// body's `Message` when there is one.
+fn upstream_error(status: u16, body: &[u8]) -> Error {
+    let message = serde_json::from_slice::<ValidationObject>(body)
+        .map(|v| v.message)
+        .or_else(|_| serde_json::from_slice::<ServerError>(body).map(|e| e.message))
+        .unwrap_or_else(|_| format!("upstream odata answered {status}"));
+    let mut e = upstream::status_error(UPSTREAM, status, message);
+    if let Ok(v) = serde_json::from_slice::<ValidationObject>(body) {
+        if !v.property_name.is_empty() {
+            e = e.with_fields(vec![custgate_core::FieldError {
+                field: v.property_name,
+                message: v.message,
+            }]);
+        }
+    }
+    if let Ok(s) = serde_json::from_slice::<ServerError>(body) {
+        e = e.with_context("error_reference", s.error_reference);
+    }
+    e
+}
+
+/// A customer as the upstream sent it → canonical.
+fn import(v: Value) -> Result<Customer> {
+    let unreadable = |e: Error| {
+        Error::new(
+            ErrorKind::UpstreamUnavailable,
+            format!(
+                "upstream odata sent a customer we cannot read: {}",
+                e.message()
+            ),
+        )
+    };
+    let w = convert::parse_customer(v, "").map_err(unreadable)?;
+    convert::apply(None, &w, Mode::Import).map_err(unreadable)
+}
+
+fn upstream_id(id: &CustomerId) -> Result<i64> {
+    id.as_str()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| Error::not_found(format!("customer '{id}' does not exist upstream")))
+}
+
+/// The child groups and where their members sit in `Info`.
+const GROUPS: &[(&str, &[&str], &str)] = &[
+    (
+        "Addresses",
+        &["InvoiceAddress", "ShippingAddress"],
+        "Addresses",
+    ),
+    ("Phones", &["DefaultPhone"], "Phones"),
+    ("Emails", &["DefaultEmail"], "Emails"),
+    ("Contacts", &["DefaultContact"], "Contacts"),
+];
+
+fn child_ids(info: &Value, singles: &[&str], array: &str) -> BTreeSet<i64> {
+    let mut ids = BTreeSet::new();
+    for s in singles {
+        if let Some(id) = info
+            .get(*s)
+            .and_then(|c| c.get("ID"))
+            .and_then(Value::as_i64)
+        {
+            ids.insert(id);
+        }
+    }
+    if let Some(items) = info.get(array).and_then(Value::as_array) {
+        ids.extend(
+            items
+                .iter()
+                .filter_map(|c| c.get("ID").and_then(Value::as_i64)),
+        );
+    }
+    ids
+}
+
+/// The body of an update: the customer as rendered, without the relations the client
+/// never read, with child ids the upstream does not know zeroed (new children) and the
+/// upstream's children the customer no longer has marked deleted.
+fn update_body(c: &Customer, current: &Value) -> Value {
+    let mut body = convert::to_json(c);
+    let Value::Object(m) = &mut body else {
+        return body;
+    };
+    m.retain(|k, _| !wire::CUSTOMER.is_relation(k) || k == "Info" || k == "CurrencyCode");
+    for k in [
+        "StatusCode",
+        "CreatedAt",
+        "UpdatedAt",
+        "Deleted",
+        "BusinessRelationID",
+    ] {
+        m.remove(k);
+    }
+    if m.get("CustomerNumber").is_some_and(Value::is_null) {
+        m.remove("CustomerNumber");
+    }
+    let empty = Value::Null;
+    let current_info = current.get("Info").unwrap_or(&empty);
+    let Some(Value::Object(info)) = m.get_mut("Info") else {
+        return body;
+    };
+    info.retain(|k, _| !matches!(k.as_str(), "BankAccounts" | "DefaultBankAccount"));
+    // The default contact is also one of the contacts: send it once, as the default.
+    if let Some(default_id) = info.get("DefaultContactID").and_then(Value::as_i64) {
+        if let Some(Value::Array(contacts)) = info.get_mut("Contacts") {
+            contacts.retain(|k| k.get("ID").and_then(Value::as_i64) != Some(default_id));
+        }
+    }
+    let mut deletions: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+    for (_, singles, array) in GROUPS {
+        let known = child_ids(current_info, singles, array);
+        let mut kept = BTreeSet::new();
+        let mut zero_unknown = |child: &mut Value| {
+            if let Some(id) = child.get("ID").and_then(Value::as_i64) {
+                if known.contains(&id) {
+                    kept.insert(id);
+                } else {
+                    child["ID"] = json!(0);
+                }
+            }
+        };
+        for s in *singles {
+            if let Some(child) = info.get_mut(*s).filter(|c| c.is_object()) {
+                zero_unknown(child);
+            }
+        }
+        if let Some(Value::Array(items)) = info.get_mut(*array) {
+            items.iter_mut().for_each(&mut zero_unknown);
+        }
+        let gone: Vec<Value> = known
+            .difference(&kept)
+            .map(|id| json!({"ID": id, "Deleted": true}))
+            .collect();
+        if !gone.is_empty() {
+            deletions.insert(array, gone);
+        }
+    }
+    for (array, gone) in deletions {
+        match info.get_mut(array) {
+            Some(Value::Array(items)) => items.extend(gone),
+            _ => {
+                info.insert(array.to_owned(), Value::Array(gone));
+            }
+        }
+    }
+    // The links follow the objects; a zeroed (new) default has no id yet.
+    for (link, obj) in [
+        ("InvoiceAddressID", "InvoiceAddress"),
+        ("ShippingAddressID", "ShippingAddress"),
+        ("DefaultPhoneID", "DefaultPhone"),
+        ("DefaultEmailID", "DefaultEmail"),
+        ("DefaultContactID", "DefaultContact"),
+    ] {
+        let id = info
+            .get(obj)
+            .and_then(|o| o.get("ID"))
+            .and_then(Value::as_i64)
+            .filter(|n| *n > 0);
+        info.insert(link.to_owned(), id.map_or(Value::Null, |n| json!(n)));
+    }
+    body
+}
+
+fn status_action(s: Status) -> Result<&'static str> {
+    match s {
+        Status::Active => Ok("activate"),
+        Status::Inactive => Ok("deactivate"),
+        Status::Blocked => Ok("block"),
+        Status::Quote => Err(Error::unsupported(
+            "the odata upstream has no status for quotes",
+        )),
+    }
+}
+
+#[async_trait]
+impl CustomerStore for Client {
+    fn capability(&self) -> &Capability {
+        &self.capability
+    }
+
+    fn name(&self) -> &str {
+        "upstream:odata"
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant))]
+    async fn query(&self, tenant: &TenantId, q: &Query) -> Result<Page> {
+        self.capability.check_query(q)?;
+        let mut params = query::to_params(q)?;
+        params.push(("expand".into(), READ_EXPAND.into()));
+        let rb = self
+            .request(Method::GET, "api/biz/customers")?
+            .query(&params);
+        let v = self.send_json(rb).await?;
+        let Value::Array(items) = v else {
+            return Err(Error::new(
+                ErrorKind::UpstreamUnavailable,
+                "upstream odata answered a list with something other than an array",
+            ));
+        };
+        let items = items.into_iter().map(import).collect::<Result<Vec<_>>>()?;
+        Ok(Page { items, total: None })
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, id = %id))]
+    async fn get(&self, tenant: &TenantId, id: &CustomerId) -> Result<Customer> {
+        self.capability.check_op(custgate_core::Operation::Get)?;
+        Ok(self.fetch(upstream_id(id)?).await?.0)
+    }
+
+    async fn find(&self, tenant: &TenantId, key: &Key) -> Result<Vec<Customer>> {
+        self.capability.check_find(key)?;
+        let q = Query {
+            filter: Some(key.to_filter()),
+            sort: vec![custgate_core::SortKey::asc(Field::Seq)],
+            ..Query::default()
+        };
+        Ok(self.query(tenant, &q).await?.items)
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant))]
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        customer: Customer,
+        options: CreateOptions,
+    ) -> Result<Customer> {
+        self.capability.check_op(custgate_core::Operation::Create)?;
+        if options.idempotency.is_some() {
+            return Err(Error::unsupported(
+                "the odata upstream has no idempotency keys",
+            ));
+        }
+        if customer.number.is_some() && convert::number_to_int(customer.number.as_deref()).is_none()
+        {
+            return Err(Error::validation_field(
+                "number",
+                "the odata upstream's customer numbers are whole numbers",
+            ));
+        }
+        let rb = self
+            .request(Method::POST, "api/biz/customers")?
+            .query(&[("expand", READ_EXPAND)])
+            .json(&convert::create_body(&customer));
+        let created = import(self.send_json(rb).await?)?;
+        Ok(created)
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, id = %customer.id))]
+    async fn update(
+        &self,
+        tenant: &TenantId,
+        customer: Customer,
+        expected: Option<Version>,
+    ) -> Result<Customer> {
+        self.capability.check_op(custgate_core::Operation::Update)?;
+        if expected.is_some() {
+            return Err(Error::unsupported(
+                "the odata upstream has no record versions",
+            ));
+        }
+        if customer.number.is_some() && convert::number_to_int(customer.number.as_deref()).is_none()
+        {
+            return Err(Error::validation_field(
+                "number",
+                "the odata upstream's customer numbers are whole numbers",
+            ));
+        }
+        let id = upstream_id(&customer.id)?;
+        let (current, current_json) = self.fetch(id).await?;
+        let body = update_body(&customer, &current_json);
+        let rb = self
+            .request(Method::PUT, &format!("api/biz/customers/{id}"))?
+            .query(&[("expand", READ_EXPAND)])
+            .json(&body);
+        let mut saved = import(self.send_json(rb).await?)?;
+        if customer.status != current.status {
+            saved = self.set_status(tenant, &saved.id, customer.status).await?;
+        }
+        Ok(saved)
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, id = %id))]
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &CustomerId,
+        expected: Option<Version>,
+    ) -> Result<Customer> {
+        self.capability.check_op(custgate_core::Operation::Delete)?;
+        if expected.is_some() {
+            return Err(Error::unsupported(
+                "the odata upstream has no record versions",
+            ));
+        }
+        let n = upstream_id(id)?;
+        let (current, _) = self.fetch(n).await?;
+        self.send(self.request(Method::DELETE, &format!("api/biz/customers/{n}"))?)
+            .await?;
+        Ok(current)
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, id = %id))]
+    async fn set_status(
+        &self,
+        tenant: &TenantId,
+        id: &CustomerId,
+        status: Status,
+    ) -> Result<Customer> {
+        self.capability
+            .check_op(custgate_core::Operation::SetStatus)?;
+        let action = status_action(status)?;
+        let n = upstream_id(id)?;
+        let (current, _) = self.fetch(n).await?;
+        if current.status == status {
+            return Ok(current);
+        }
+        let rb = self
+            .request(Method::PUT, "api/biz/customers")?
+            .query(&[("action", action), ("id", &n.to_string())]);
+        self.send(rb).await?;
+        Ok(self.fetch(n).await?.0)
+    }
+
+    async fn health(&self) -> Result<()> {
+        let rb = self
+            .request(Method::GET, "api/biz/customers")?
+            .query(&[("top", "1"), ("select", "ID")]);
+        self.send(rb).await.map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_debug_hides_the_token() {
+        let c: ClientConfig = serde_json::from_value(json!({
+            "upstream": {"base_url": "http://127.0.0.1:1/"},
+            "token": "very-secret",
+            "company_key": "11111111-1111-4111-8111-111111111111"
+        }))
+        .unwrap();
+        assert!(!format!("{c:?}").contains("very-secret"));
+        let client = Client::new(c.clone()).unwrap();
+        assert!(!format!("{client:?}").contains("very-secret"));
+        let bad = ClientConfig {
+            company_key: "x".into(),
+            ..c
+        };
+        assert!(Client::new(bad).is_err());
+    }
+
+    #[test]
+    fn upstream_errors_keep_the_message() {
+        let seed = include_bytes!("../tests/fixtures/validation_error.json");
+        let e = upstream_error(400, seed);
+        assert_eq!(e.kind(), ErrorKind::Validation);
+        assert!(e.message().starts_with("Customer have references"));
+        let seed = include_bytes!("../tests/fixtures/server_error.json");
+        let e = upstream_error(500, seed);
+        assert_eq!(e.kind(), ErrorKind::UpstreamUnavailable);
+        assert_eq!(e.context_value("error_reference"), Some("MURA28RA"));
+        let e = upstream_error(401, b"nope");
+        assert_eq!(e.kind(), ErrorKind::UpstreamAuth);
+    }
+}

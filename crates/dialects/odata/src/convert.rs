@@ -1,0 +1,1918 @@
+//! Wire ↔ canonical, as pure functions.
+//!
+//! [`to_wire`] renders a canonical customer as the full Unimicro entity (every relation
+//! expanded); [`apply`] applies a wire customer onto a canonical one: a create starts from a
+//! blank record, an update merges onto the stored record (absent properties stay, a child
+//! addressed by `ID` is updated, `"Deleted": true` removes it, children left out stay), an
+//! import keeps the ids, numbers, status and timestamps an upstream Unimicro assigned.
+//!
+//! What has no canonical home goes into `extensions["odata"]` ([`Ext`]): the unmodelled
+//! properties verbatim, and for every child (address, phone, e-mail, contact) its stable
+//! `ID`, a fingerprint of its canonical content and the wire properties its canonical form
+//! cannot reproduce. A child whose canonical content changed elsewhere (another dialect)
+//! no longer matches its fingerprint and is shown with a fresh `ID`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use custgate_core::field::parse_datetime;
+use custgate_core::model::{e164, normalize_country_code, split_e164};
+use custgate_core::{
+    Address, AddressKind, Contact, Customer, CustomerId, CustomerKind, Email, Error,
+    Identification, Phone, Status,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::validate::{self, Errors};
+use crate::wire::{self, JsonMap, Patch};
+
+/// The dialect slug, also the key of its extension object.
+pub const DIALECT: &str = "odata";
+
+/// The identification scheme of `OrgNumber`.
+pub const ORG: &str = "ORG";
+
+/// How [`apply`] treats a wire customer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A new customer: ids, number (when 0), status (when null) and timestamps are the
+    /// store's to assign.
+    Create,
+    /// A change to the stored customer: only what is present and differs from what the
+    /// customer shows is applied.
+    Update,
+    /// A record read from an upstream Unimicro: its ids, number, status and timestamps are
+    /// kept as they are, and the rules are relaxed to what any stored record may hold.
+    Import,
+}
+
+// ---------------------------------------------------------------------------------------
+// The extension object.
+// ---------------------------------------------------------------------------------------
+
+/// `extensions["odata"]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ext {
+    /// Unmodelled customer properties that differ from their empty value.
+    #[serde(skip_serializing_if = "JsonMap::is_empty")]
+    pub fields: JsonMap,
+    /// Unmodelled `Info` properties that differ from their empty value.
+    #[serde(skip_serializing_if = "JsonMap::is_empty")]
+    pub info: JsonMap,
+    /// Per child group (`Addresses`, `Phones`, `Emails`, `Contacts`), one entry per child.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub children: BTreeMap<String, Vec<ChildEntry>>,
+    /// The next child id to hand out.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub next_id: i64,
+    /// The `CurrencyCode` entity as last written, shown while its code is the customer's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<JsonMap>,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+/// One child's bookkeeping.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChildEntry {
+    #[serde(rename = "ID")]
+    pub id: i64,
+    /// A hash of the child's canonical content, role left out.
+    pub fp: String,
+    /// Wire properties the canonical form does not reproduce (`_createguid`, a number as
+    /// typed…).
+    #[serde(default, skip_serializing_if = "JsonMap::is_empty")]
+    pub over: JsonMap,
+}
+
+impl Ext {
+    /// The customer's extension; a malformed one (edited elsewhere) counts as empty.
+    pub fn of(c: &Customer) -> Ext {
+        c.extension(DIALECT)
+            .and_then(|m| serde_json::from_value(Value::Object(m.clone())).ok())
+            .unwrap_or_default()
+    }
+
+    fn store(&self, c: &mut Customer) {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(m)) if !m.is_empty() => {
+                c.extensions.insert(DIALECT.to_owned(), m);
+            }
+            _ => {
+                c.extensions.remove(DIALECT);
+            }
+        }
+    }
+}
+
+/// Whether the customer is referenced by quotes, orders or invoices (Appendix A's
+/// `CustomerQuotes`, `CustomerOrders`, `CustomerInvoices` hold entries).
+pub fn has_references(c: &Customer) -> bool {
+    let ext = Ext::of(c);
+    wire::REFERENCES.iter().any(|k| {
+        ext.fields
+            .get(*k)
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty())
+    })
+}
+
+/// The customer's `CustomerNumberKidAlias`, if any.
+pub fn kid_alias(c: &Customer) -> Option<String> {
+    Ext::of(c)
+        .fields
+        .get("CustomerNumberKidAlias")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON helpers.
+// ---------------------------------------------------------------------------------------
+
+/// Overlays `over` onto `base`, object by object.
+pub fn deep_merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(slot) if slot.is_object() && v.is_object() => deep_merge(slot, v),
+                    _ => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+/// What to overlay on `b` to get `a` (deletions cannot be expressed: keys only in `b`
+/// stay).
+pub fn diff(a: &Value, b: &Value) -> Option<Value> {
+    if a == b {
+        return None;
+    }
+    match (a, b) {
+        (Value::Object(am), Value::Object(bm)) => {
+            let mut out = JsonMap::new();
+            for (k, av) in am {
+                match bm.get(k) {
+                    None => {
+                        out.insert(k.clone(), av.clone());
+                    }
+                    Some(bv) => {
+                        if let Some(d) = diff(av, bv) {
+                            out.insert(k.clone(), d);
+                        }
+                    }
+                }
+            }
+            (!out.is_empty()).then_some(Value::Object(out))
+        }
+        _ => Some(a.clone()),
+    }
+}
+
+fn to_value<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+fn changed<T: PartialEq>(new: &Patch<T>, shown: &Patch<T>) -> bool {
+    new.is_present() && new != shown
+}
+
+fn fingerprint<T: Serialize>(v: &T, role_key: &str) -> String {
+    let mut value = to_value(v);
+    if let Value::Object(m) = &mut value {
+        m.remove(role_key);
+    }
+    let digest = Sha256::digest(value.to_string().as_bytes());
+    hex::encode(&digest[..8])
+}
+
+/// Trims; an empty string becomes `None`.
+fn non_empty(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// A date-time as Unimicro writes it (`2017-10-10T09:53:38.477Z`).
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The `CustomerNumber` of a canonical number: its integer value when it is all digits.
+pub fn number_to_int(number: Option<&str>) -> Option<i64> {
+    let n = number?.trim();
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    n.parse().ok()
+}
+
+// ---------------------------------------------------------------------------------------
+// Children: addresses, phones, e-mails, contacts.
+// ---------------------------------------------------------------------------------------
+
+/// The place a child holds among its siblings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Plain,
+    /// The default phone or e-mail, the default (primary) contact.
+    Default,
+    Billing,
+    Shipping,
+}
+
+impl Role {
+    /// Whether a new child in role `self` may be merged into an equal one in role `other`.
+    fn compatible(self, other: Role) -> bool {
+        self == Role::Plain || other == Role::Plain || self == other
+    }
+}
+
+struct Ctx<'a> {
+    mode: Mode,
+    next_id: &'a mut i64,
+    errs: &'a mut Errors,
+}
+
+impl Ctx<'_> {
+    fn alloc(&mut self) -> i64 {
+        let id = *self.next_id;
+        *self.next_id += 1;
+        id
+    }
+}
+
+trait Child {
+    type Canon: Clone + Serialize;
+    type Wire: Clone + Default + Serialize + DeserializeOwned;
+    /// The group's name in the extension (and its array's name on the wire).
+    const GROUP: &'static str;
+    /// What it is called in messages.
+    const WHAT: &'static str;
+    const ROLE_KEY: &'static str;
+
+    fn blank() -> Self::Canon;
+    fn render(c: &Self::Canon) -> Self::Wire;
+    /// Applies what `w` holds and `shown` does not onto `base`.
+    fn read(
+        w: &Self::Wire,
+        base: &Self::Canon,
+        shown: &Self::Wire,
+        new: bool,
+        path: &str,
+        ctx: &mut Ctx<'_>,
+    ) -> Self::Canon;
+    fn id(w: &Self::Wire) -> &Patch<i64>;
+    fn deleted(w: &Self::Wire) -> bool;
+    fn role(c: &Self::Canon) -> Role;
+    fn set_role(c: &mut Self::Canon, role: Role);
+}
+
+#[derive(Clone, Debug)]
+struct Slot<C> {
+    id: i64,
+    canon: C,
+    over: JsonMap,
+}
+
+fn slot_value<K: Child>(slot: &Slot<K::Canon>) -> Value {
+    let mut v = to_value(&K::render(&slot.canon));
+    if !slot.over.is_empty() {
+        deep_merge(&mut v, &Value::Object(slot.over.clone()));
+    }
+    if let Value::Object(m) = &mut v {
+        m.insert("ID".into(), json!(slot.id));
+    }
+    v
+}
+
+fn slot_wire<K: Child>(slot: &Slot<K::Canon>) -> K::Wire {
+    let v = slot_value::<K>(slot);
+    serde_json::from_value(v).unwrap_or_else(|_| K::render(&slot.canon))
+}
+
+/// What a wire child adds to its canonical rendering, `ID` and `Deleted` left out.
+fn overrides<K: Child>(wire: &Value, canon: &K::Canon) -> JsonMap {
+    let rendered = to_value(&K::render(canon));
+    let mut over = match diff(wire, &rendered) {
+        Some(Value::Object(m)) => m,
+        _ => JsonMap::new(),
+    };
+    over.remove("ID");
+    over.remove("Deleted");
+    over
+}
+
+fn load<K: Child>(
+    items: &[K::Canon],
+    entries: &[ChildEntry],
+    next_id: &mut i64,
+) -> Vec<Slot<K::Canon>> {
+    let mut used = vec![false; entries.len()];
+    items
+        .iter()
+        .map(|c| {
+            let fp = fingerprint(c, K::ROLE_KEY);
+            let found = entries
+                .iter()
+                .enumerate()
+                .find(|(i, e)| !used[*i] && e.fp == fp)
+                .map(|(i, _)| i);
+            match found {
+                Some(i) => {
+                    used[i] = true;
+                    Slot {
+                        id: entries[i].id,
+                        canon: c.clone(),
+                        over: entries[i].over.clone(),
+                    }
+                }
+                None => {
+                    let id = *next_id;
+                    *next_id += 1;
+                    Slot {
+                        id,
+                        canon: c.clone(),
+                        over: JsonMap::new(),
+                    }
+                }
+            }
+        })
+        .collect()
+}
+
+fn entries<K: Child>(slots: &[Slot<K::Canon>]) -> Vec<ChildEntry> {
+    slots
+        .iter()
+        .map(|s| ChildEntry {
+            id: s.id,
+            fp: fingerprint(&s.canon, K::ROLE_KEY),
+            over: s.over.clone(),
+        })
+        .collect()
+}
+
+fn assign_role<K: Child>(slots: &mut [Slot<K::Canon>], index: usize, role: Role) {
+    if role == Role::Plain {
+        return;
+    }
+    for (i, s) in slots.iter_mut().enumerate() {
+        if i == index {
+            K::set_role(&mut s.canon, role);
+        } else if K::role(&s.canon) == role {
+            K::set_role(&mut s.canon, Role::Plain);
+        }
+    }
+}
+
+/// Applies one wire child: update by `ID`, removal with `"Deleted": true`, else a new
+/// child (merged into an equal existing one rather than duplicated).
+fn upsert<K: Child>(
+    slots: &mut Vec<Slot<K::Canon>>,
+    item: &K::Wire,
+    role: Role,
+    path: &str,
+    ctx: &mut Ctx<'_>,
+) {
+    let id = match K::id(item) {
+        Patch::Value(n) if *n < 0 => {
+            ctx.errs.push(format!("{path}.ID"), "must not be negative");
+            return;
+        }
+        Patch::Value(n) if *n > 0 => Some(*n),
+        _ => None,
+    };
+    let pos = id.and_then(|id| slots.iter().position(|s| s.id == id));
+    if K::deleted(item) {
+        match (pos, id) {
+            (Some(p), _) => {
+                slots.remove(p);
+            }
+            (None, Some(id)) if ctx.mode != Mode::Import => ctx.errs.push(
+                format!("{path}.ID"),
+                format!("there is no {} with ID {id}", K::WHAT),
+            ),
+            _ => {}
+        }
+        return;
+    }
+    let mut raw = to_value(item);
+    if let Value::Object(m) = &mut raw {
+        m.remove("ID");
+        m.remove("Deleted");
+    }
+    if let Some(p) = pos {
+        let shown_value = slot_value::<K>(&slots[p]);
+        let shown = slot_wire::<K>(&slots[p]);
+        let mut merged = shown_value;
+        deep_merge(&mut merged, &raw);
+        let keep = K::role(&slots[p].canon);
+        let mut canon = K::read(item, &slots[p].canon, &shown, false, path, ctx);
+        K::set_role(&mut canon, keep);
+        slots[p].over = overrides::<K>(&merged, &canon);
+        slots[p].canon = canon;
+        assign_role::<K>(slots, p, role);
+        return;
+    }
+    if let (Some(id), false) = (id, ctx.mode == Mode::Import) {
+        ctx.errs.push(
+            format!("{path}.ID"),
+            format!("there is no {} with ID {id}", K::WHAT),
+        );
+        return;
+    }
+    let mut canon = K::read(item, &K::blank(), &K::Wire::default(), true, path, ctx);
+    K::set_role(&mut canon, Role::Plain);
+    if ctx.mode != Mode::Import {
+        let fp = fingerprint(&canon, K::ROLE_KEY);
+        let twin = slots.iter().position(|s| {
+            fingerprint(&s.canon, K::ROLE_KEY) == fp && role.compatible(K::role(&s.canon))
+        });
+        if let Some(p) = twin {
+            let mut merged = slot_value::<K>(&slots[p]);
+            deep_merge(&mut merged, &raw);
+            slots[p].over = overrides::<K>(&merged, &slots[p].canon);
+            assign_role::<K>(slots, p, role);
+            return;
+        }
+    }
+    let id = match id {
+        Some(id) => {
+            *ctx.next_id = (*ctx.next_id).max(id + 1);
+            id
+        }
+        None => ctx.alloc(),
+    };
+    let over = overrides::<K>(&raw, &canon);
+    slots.push(Slot { id, canon, over });
+    let last = slots.len() - 1;
+    assign_role::<K>(slots, last, role);
+}
+
+/// Makes the child with `id` hold `role` (`Info.DefaultPhoneID` and the like).
+fn link<K: Child>(
+    slots: &mut [Slot<K::Canon>],
+    id: i64,
+    role: Role,
+    path: &str,
+    ctx: &mut Ctx<'_>,
+) {
+    match slots.iter().position(|s| s.id == id) {
+        Some(p) => assign_role::<K>(slots, p, role),
+        None if ctx.mode == Mode::Import => {}
+        None => ctx
+            .errs
+            .push(path, format!("there is no {} with ID {id}", K::WHAT)),
+    }
+}
+
+struct AddressChild;
+struct PhoneChild;
+struct EmailChild;
+struct ContactChild;
+
+impl Child for AddressChild {
+    type Canon = Address;
+    type Wire = wire::Address;
+    const GROUP: &'static str = "Addresses";
+    const WHAT: &'static str = "address";
+    const ROLE_KEY: &'static str = "kind";
+
+    fn blank() -> Address {
+        Address::default()
+    }
+
+    fn render(a: &Address) -> wire::Address {
+        let (l1, l2, l3) = if a.lines.iter().any(|l| !l.trim().is_empty()) {
+            let l1 = a.lines.first().cloned();
+            let l2 = a.lines.get(1).cloned();
+            let l3 = (a.lines.len() > 2).then(|| {
+                a.lines[2..]
+                    .iter()
+                    .filter(|l| !l.trim().is_empty())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
+            (l1, l2, l3)
+        } else {
+            // Structured addresses from other dialects (building number, street, district).
+            let street = [a.building_no.as_deref(), a.street.as_deref()]
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            (Some(street), a.district.clone(), a.unit_no.clone())
+        };
+        let line = |l: Option<String>| Patch::from_option(l.filter(|s| !s.trim().is_empty()));
+        wire::Address {
+            address_line1: line(l1),
+            address_line2: line(l2),
+            address_line3: line(l3),
+            postal_code: Patch::from_option(a.postal_code.clone()),
+            city: Patch::from_option(a.city.clone()),
+            region: a.region.clone().map_or(Patch::Absent, Patch::Value),
+            country: Patch::from_option(a.country.clone()),
+            country_code: Patch::from_option(a.country_code.clone()),
+            ..wire::Address::default()
+        }
+    }
+
+    fn read(
+        w: &wire::Address,
+        base: &Address,
+        shown: &wire::Address,
+        _new: bool,
+        path: &str,
+        ctx: &mut Ctx<'_>,
+    ) -> Address {
+        let mut a = base.clone();
+        let lines = [
+            (&w.address_line1, &shown.address_line1, "AddressLine1"),
+            (&w.address_line2, &shown.address_line2, "AddressLine2"),
+            (&w.address_line3, &shown.address_line3, "AddressLine3"),
+        ];
+        if lines.iter().any(|(n, s, _)| changed(n, s)) {
+            let mut out: Vec<String> = Vec::new();
+            for (n, s, name) in lines {
+                let v = if n.is_present() { n } else { s };
+                let v = v.value().cloned().unwrap_or_default();
+                ctx.errs
+                    .check(&format!("{path}.{name}"), validate::text(&v));
+                out.push(v.trim().to_owned());
+            }
+            while out.last().is_some_and(String::is_empty) {
+                out.pop();
+            }
+            a.lines = out;
+        }
+        let texts = [
+            (
+                &w.postal_code,
+                &shown.postal_code,
+                "PostalCode",
+                &mut a.postal_code,
+            ),
+            (&w.city, &shown.city, "City", &mut a.city),
+            (&w.region, &shown.region, "Region", &mut a.region),
+            (&w.country, &shown.country, "Country", &mut a.country),
+        ];
+        for (n, s, name, target) in texts {
+            if changed(n, s) {
+                let v = n.value().cloned().unwrap_or_default();
+                ctx.errs
+                    .check(&format!("{path}.{name}"), validate::text(&v));
+                *target = non_empty(&v);
+            }
+        }
+        if changed(&w.country_code, &shown.country_code) {
+            a.country_code = match &w.country_code {
+                Patch::Value(s) if !s.trim().is_empty() => match validate::country_code(s) {
+                    Ok(cc) => Some(cc),
+                    Err(_) if ctx.mode == Mode::Import => None,
+                    Err(m) => {
+                        ctx.errs.push(format!("{path}.CountryCode"), m);
+                        None
+                    }
+                },
+                _ => None,
+            };
+        }
+        a
+    }
+
+    fn id(w: &wire::Address) -> &Patch<i64> {
+        &w.id
+    }
+
+    fn deleted(w: &wire::Address) -> bool {
+        w.deleted == Patch::Value(true)
+    }
+
+    fn role(a: &Address) -> Role {
+        match a.kind {
+            AddressKind::Billing => Role::Billing,
+            AddressKind::Shipping => Role::Shipping,
+            AddressKind::Other => Role::Plain,
+        }
+    }
+
+    fn set_role(a: &mut Address, role: Role) {
+        a.kind = match role {
+            Role::Billing => AddressKind::Billing,
+            Role::Shipping => AddressKind::Shipping,
+            Role::Plain | Role::Default => AddressKind::Other,
+        };
+    }
+}
+
+/// The number and dialling code a wire phone stands for, in canonical form.
+fn canonical_phone(
+    number: &str,
+    cc: Option<&str>,
+    path: &str,
+    ctx: &mut Ctx<'_>,
+) -> (String, Option<String>) {
+    if ctx.mode != Mode::Import {
+        ctx.errs
+            .check(&format!("{path}.Number"), validate::phone_number(number));
+        if let Some(cc) = cc {
+            ctx.errs
+                .check(&format!("{path}.CountryCode"), validate::dialling_code(cc));
+        }
+    }
+    let cc = cc.map(normalize_country_code).filter(|c| !c.is_empty());
+    match &cc {
+        Some(code) => {
+            let compact: String = number
+                .trim()
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '+')
+                .collect();
+            (e164(Some(code), &compact), cc)
+        }
+        None => (number.trim().to_owned(), None),
+    }
+}
+
+impl Child for PhoneChild {
+    type Canon = Phone;
+    type Wire = wire::Phone;
+    const GROUP: &'static str = "Phones";
+    const WHAT: &'static str = "phone";
+    const ROLE_KEY: &'static str = "default";
+
+    fn blank() -> Phone {
+        Phone::default()
+    }
+
+    fn render(p: &Phone) -> wire::Phone {
+        let number = match &p.country_code {
+            Some(cc) => split_e164(&p.number, cc).unwrap_or(&p.number).to_owned(),
+            None => p.number.clone(),
+        };
+        wire::Phone {
+            kind: Patch::Value(validate::phone_type_code(p.kind)),
+            number: Patch::Value(number),
+            country_code: Patch::from_option(p.country_code.clone()),
+            description: Patch::from_option(p.description.clone()),
+            ..wire::Phone::default()
+        }
+    }
+
+    fn read(
+        w: &wire::Phone,
+        base: &Phone,
+        shown: &wire::Phone,
+        new: bool,
+        path: &str,
+        ctx: &mut Ctx<'_>,
+    ) -> Phone {
+        let mut p = base.clone();
+        let strict = ctx.mode != Mode::Import;
+        match &w.kind {
+            Patch::Value(t) if changed(&w.kind, &shown.kind) => match validate::phone_type(*t) {
+                Ok(k) => p.kind = k,
+                Err(m) if strict => ctx.errs.push(format!("{path}.Type"), m),
+                Err(_) => {}
+            },
+            Patch::Null if strict => ctx.errs.push(
+                format!("{path}.Type"),
+                "is required (150101 phone, 150102 mobile, 150103 fax)",
+            ),
+            Patch::Absent if new && strict => ctx.errs.push(
+                format!("{path}.Type"),
+                "is required (150101 phone, 150102 mobile, 150103 fax)",
+            ),
+            _ => {}
+        }
+        if changed(&w.number, &shown.number) || changed(&w.country_code, &shown.country_code) {
+            let number = match &w.number {
+                Patch::Value(n) => Some(n.clone()),
+                Patch::Null => None,
+                Patch::Absent => shown.number.value().cloned(),
+            };
+            let cc = match &w.country_code {
+                Patch::Value(c) => Some(c.clone()),
+                Patch::Null => None,
+                Patch::Absent => shown.country_code.value().cloned(),
+            };
+            match number {
+                Some(n) => {
+                    let (number, cc) = canonical_phone(&n, cc.as_deref(), path, ctx);
+                    p.number = number;
+                    p.country_code = cc;
+                }
+                None => ctx.errs.push(format!("{path}.Number"), "is required"),
+            }
+        } else if new {
+            ctx.errs.push(format!("{path}.Number"), "is required");
+        }
+        if changed(&w.description, &shown.description) {
+            let d = w.description.value().cloned().unwrap_or_default();
+            ctx.errs
+                .check(&format!("{path}.Description"), validate::text(&d));
+            p.description = non_empty(&d);
+        }
+        p
+    }
+
+    fn id(w: &wire::Phone) -> &Patch<i64> {
+        &w.id
+    }
+
+    fn deleted(w: &wire::Phone) -> bool {
+        w.deleted == Patch::Value(true)
+    }
+
+    fn role(p: &Phone) -> Role {
+        if p.default {
+            Role::Default
+        } else {
+            Role::Plain
+        }
+    }
+
+    fn set_role(p: &mut Phone, role: Role) {
+        p.default = role == Role::Default;
+    }
+}
+
+impl Child for EmailChild {
+    type Canon = Email;
+    type Wire = wire::Email;
+    const GROUP: &'static str = "Emails";
+    const WHAT: &'static str = "e-mail";
+    const ROLE_KEY: &'static str = "default";
+
+    fn blank() -> Email {
+        Email::default()
+    }
+
+    fn render(e: &Email) -> wire::Email {
+        wire::Email {
+            email_address: Patch::Value(e.address.clone()),
+            description: Patch::from_option(e.description.clone()),
+            ..wire::Email::default()
+        }
+    }
+
+    fn read(
+        w: &wire::Email,
+        base: &Email,
+        shown: &wire::Email,
+        new: bool,
+        path: &str,
+        ctx: &mut Ctx<'_>,
+    ) -> Email {
+        let mut e = base.clone();
+        if changed(&w.email_address, &shown.email_address) {
+            match &w.email_address {
+                Patch::Value(a) => {
+                    if ctx.mode != Mode::Import {
+                        ctx.errs
+                            .check(&format!("{path}.EmailAddress"), validate::email(a));
+                    }
+                    e.address = a.trim().to_owned();
+                }
+                _ => ctx.errs.push(format!("{path}.EmailAddress"), "is required"),
+            }
+        } else if new {
+            ctx.errs.push(format!("{path}.EmailAddress"), "is required");
+        }
+        if changed(&w.description, &shown.description) {
+            let d = w.description.value().cloned().unwrap_or_default();
+            ctx.errs
+                .check(&format!("{path}.Description"), validate::text(&d));
+            e.description = non_empty(&d);
+        }
+        e
+    }
+
+    fn id(w: &wire::Email) -> &Patch<i64> {
+        &w.id
+    }
+
+    fn deleted(w: &wire::Email) -> bool {
+        w.deleted == Patch::Value(true)
+    }
+
+    fn role(e: &Email) -> Role {
+        if e.default {
+            Role::Default
+        } else {
+            Role::Plain
+        }
+    }
+
+    fn set_role(e: &mut Email, role: Role) {
+        e.default = role == Role::Default;
+    }
+}
+
+impl Child for ContactChild {
+    type Canon = Contact;
+    type Wire = wire::Contact;
+    const GROUP: &'static str = "Contacts";
+    const WHAT: &'static str = "contact";
+    const ROLE_KEY: &'static str = "primary";
+
+    fn blank() -> Contact {
+        Contact {
+            active: true,
+            ..Contact::default()
+        }
+    }
+
+    fn render(c: &Contact) -> wire::Contact {
+        wire::Contact {
+            role: Patch::from_option(c.relation.clone()),
+            comment: Patch::from_option(c.remarks.clone()),
+            info: Patch::Value(wire::ContactInfo {
+                name: Patch::from_option(c.name.clone()),
+                default_email: Patch::from_option(c.email.as_ref().map(|e| wire::Email {
+                    email_address: Patch::Value(e.clone()),
+                    ..wire::Email::default()
+                })),
+                default_phone: Patch::from_option(c.phone.as_ref().map(|p| wire::Phone {
+                    number: Patch::Value(p.clone()),
+                    ..wire::Phone::default()
+                })),
+                extra: JsonMap::new(),
+            }),
+            ..wire::Contact::default()
+        }
+    }
+
+    fn read(
+        w: &wire::Contact,
+        base: &Contact,
+        shown: &wire::Contact,
+        new: bool,
+        path: &str,
+        ctx: &mut Ctx<'_>,
+    ) -> Contact {
+        let mut c = base.clone();
+        for (n, s, name, target) in [
+            (&w.role, &shown.role, "Role", &mut c.relation),
+            (&w.comment, &shown.comment, "Comment", &mut c.remarks),
+        ] {
+            if changed(n, s) {
+                let v = n.value().cloned().unwrap_or_default();
+                ctx.errs
+                    .check(&format!("{path}.{name}"), validate::text(&v));
+                *target = non_empty(&v);
+            }
+        }
+        if let (Patch::Value(info), true) = (&w.info, changed(&w.info, &shown.info)) {
+            let shown_info = shown.info.value().cloned().unwrap_or_default();
+            if changed(&info.name, &shown_info.name) {
+                let v = info.name.value().cloned().unwrap_or_default();
+                ctx.errs
+                    .check(&format!("{path}.Info.Name"), validate::text(&v));
+                c.name = non_empty(&v);
+            }
+            if changed(&info.default_email, &shown_info.default_email) {
+                c.email = match &info.default_email {
+                    Patch::Value(e) => match e.email_address.value() {
+                        Some(a) => {
+                            if ctx.mode != Mode::Import {
+                                ctx.errs.check(
+                                    &format!("{path}.Info.DefaultEmail.EmailAddress"),
+                                    validate::email(a),
+                                );
+                            }
+                            non_empty(a)
+                        }
+                        None => None,
+                    },
+                    _ => None,
+                };
+            }
+            if changed(&info.default_phone, &shown_info.default_phone) {
+                c.phone = match &info.default_phone {
+                    Patch::Value(p) => match p.number.value() {
+                        Some(n) => {
+                            let (n, _) = canonical_phone(
+                                n,
+                                p.country_code.value().map(String::as_str),
+                                &format!("{path}.Info.DefaultPhone"),
+                                ctx,
+                            );
+                            non_empty(&n)
+                        }
+                        None => None,
+                    },
+                    _ => None,
+                };
+            }
+        }
+        if new
+            && ctx.mode != Mode::Import
+            && c.name.is_none()
+            && c.email.is_none()
+            && c.phone.is_none()
+        {
+            ctx.errs.push(
+                format!("{path}.Info"),
+                "a contact needs a name, an e-mail or a phone",
+            );
+        }
+        c
+    }
+
+    fn id(w: &wire::Contact) -> &Patch<i64> {
+        &w.id
+    }
+
+    fn deleted(w: &wire::Contact) -> bool {
+        w.deleted == Patch::Value(true)
+    }
+
+    fn role(c: &Contact) -> Role {
+        if c.primary {
+            Role::Default
+        } else {
+            Role::Plain
+        }
+    }
+
+    fn set_role(c: &mut Contact, role: Role) {
+        c.primary = role == Role::Default;
+    }
+}
+
+/// Every child of a customer, with its id.
+struct Kids {
+    addresses: Vec<Slot<Address>>,
+    phones: Vec<Slot<Phone>>,
+    emails: Vec<Slot<Email>>,
+    contacts: Vec<Slot<Contact>>,
+    next_id: i64,
+}
+
+impl Kids {
+    fn load(c: &Customer, ext: &Ext) -> Kids {
+        let group = |name: &str| ext.children.get(name).map(Vec::as_slice).unwrap_or(&[]);
+        let max_known = ext
+            .children
+            .values()
+            .flatten()
+            .map(|e| e.id)
+            .max()
+            .unwrap_or(0);
+        let mut next_id = ext.next_id.max(max_known + 1).max(1);
+        let addresses =
+            load::<AddressChild>(&c.addresses, group(AddressChild::GROUP), &mut next_id);
+        let phones = load::<PhoneChild>(&c.phones, group(PhoneChild::GROUP), &mut next_id);
+        let emails = load::<EmailChild>(&c.emails, group(EmailChild::GROUP), &mut next_id);
+        let contacts = load::<ContactChild>(&c.contacts, group(ContactChild::GROUP), &mut next_id);
+        Kids {
+            addresses,
+            phones,
+            emails,
+            contacts,
+            next_id,
+        }
+    }
+
+    fn store(self, c: &mut Customer, ext: &mut Ext) {
+        ext.children.clear();
+        let mut put = |name: &str, e: Vec<ChildEntry>| {
+            if !e.is_empty() {
+                ext.children.insert(name.to_owned(), e);
+            }
+        };
+        put(
+            AddressChild::GROUP,
+            entries::<AddressChild>(&self.addresses),
+        );
+        put(PhoneChild::GROUP, entries::<PhoneChild>(&self.phones));
+        put(EmailChild::GROUP, entries::<EmailChild>(&self.emails));
+        put(ContactChild::GROUP, entries::<ContactChild>(&self.contacts));
+        ext.next_id = self.next_id;
+        c.addresses = self.addresses.into_iter().map(|s| s.canon).collect();
+        c.phones = self.phones.into_iter().map(|s| s.canon).collect();
+        c.emails = self.emails.into_iter().map(|s| s.canon).collect();
+        c.contacts = self.contacts.into_iter().map(|s| s.canon).collect();
+    }
+}
+
+/// The first child holding `role`.
+fn first_with<K: Child>(slots: &[Slot<K::Canon>], role: Role) -> Option<&Slot<K::Canon>> {
+    slots.iter().find(|s| K::role(&s.canon) == role)
+}
+
+// ---------------------------------------------------------------------------------------
+// Canonical → wire.
+// ---------------------------------------------------------------------------------------
+
+/// The full Unimicro entity of a canonical customer, every relation expanded.
+pub fn to_wire(c: &Customer) -> wire::Customer {
+    let ext = Ext::of(c);
+    let kids = Kids::load(c, &ext);
+    render(c, &ext, &kids)
+}
+
+/// [`to_wire`] as JSON.
+pub fn to_json(c: &Customer) -> Value {
+    to_value(&to_wire(c))
+}
+
+fn render(c: &Customer, ext: &Ext, kids: &Kids) -> wire::Customer {
+    let seq = c.seq.unwrap_or(0);
+    let mut extra = wire::customer_template();
+    for (k, v) in &ext.fields {
+        extra.insert(k.clone(), v.clone());
+    }
+    let business_relation_id = extra.remove("BusinessRelationID").unwrap_or(json!(seq));
+    let currency = match (&c.finance.currency, &ext.currency) {
+        (Some(code), stored) => {
+            let mut entity = wire::CurrencyEntity::default();
+            if let Some(s) = stored
+                .as_ref()
+                .filter(|s| s.get("Code").and_then(Value::as_str) == Some(code.as_str()))
+            {
+                entity.extra = s.clone();
+                entity.extra.remove("Code");
+            }
+            entity.code = Patch::Value(code.clone());
+            Patch::Value(wire::CurrencyCode::Entity(entity))
+        }
+        (None, Some(stored)) if stored.get("Code").is_none_or(Value::is_null) => {
+            Patch::Value(wire::CurrencyCode::Entity(wire::CurrencyEntity {
+                code: Patch::Null,
+                extra: stored
+                    .iter()
+                    .filter(|(k, _)| *k != "Code")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            }))
+        }
+        (None, _) => Patch::Null,
+    };
+    wire::Customer {
+        id: Patch::Value(seq),
+        customer_number: Patch::from_option(number_to_int(c.number.as_deref())),
+        business_relation_id: Patch::Value(business_relation_id),
+        org_number: Patch::from_option(c.identification(ORG).map(str::to_owned)),
+        is_private: Patch::Value(c.kind == Some(CustomerKind::Person)),
+        status_code: Patch::from_option(validate::status_code(c.status)),
+        credit_days: Patch::from_option(c.finance.credit_days),
+        currency_code: currency,
+        custom_values: if c.custom.is_empty() {
+            Patch::Null
+        } else {
+            Patch::Value(c.custom.clone())
+        },
+        deleted: Patch::Value(false),
+        created_at: Patch::from_option(c.created_at.map(|t| json!(format_time(t)))),
+        updated_at: Patch::from_option(c.updated_at.map(|t| json!(format_time(t)))),
+        info: Patch::Value(render_info(c, ext, kids)),
+        extra,
+    }
+}
+
+fn render_info(c: &Customer, ext: &Ext, kids: &Kids) -> wire::BusinessRelation {
+    let mut extra = wire::info_template();
+    for (k, v) in &ext.info {
+        extra.insert(k.clone(), v.clone());
+    }
+    let id = extra.remove("ID").unwrap_or(json!(c.seq.unwrap_or(0)));
+    let billing = first_with::<AddressChild>(&kids.addresses, Role::Billing);
+    let shipping = first_with::<AddressChild>(&kids.addresses, Role::Shipping);
+    let others: Vec<_> = kids
+        .addresses
+        .iter()
+        .filter(|s| billing.is_none_or(|b| b.id != s.id) && shipping.is_none_or(|b| b.id != s.id))
+        .map(slot_wire::<AddressChild>)
+        .collect();
+    let default_phone = first_with::<PhoneChild>(&kids.phones, Role::Default);
+    let default_email = first_with::<EmailChild>(&kids.emails, Role::Default);
+    let default_contact = first_with::<ContactChild>(&kids.contacts, Role::Default);
+    let default_phone_id = default_phone.map(|s| s.id);
+    let default_email_id = default_email.map(|s| s.id);
+    let phones: Vec<&Slot<Phone>> = kids
+        .phones
+        .iter()
+        .filter(|s| Some(s.id) != default_phone_id)
+        .collect();
+    let emails: Vec<&Slot<Email>> = kids
+        .emails
+        .iter()
+        .filter(|s| Some(s.id) != default_email_id)
+        .collect();
+    wire::BusinessRelation {
+        id: Patch::Value(id),
+        name: Patch::from_option(c.display_name()),
+        invoice_address_id: Patch::from_option(billing.map(|s| s.id)),
+        shipping_address_id: Patch::from_option(shipping.map(|s| s.id)),
+        default_phone_id: Patch::from_option(default_phone.map(|s| s.id)),
+        default_email_id: Patch::from_option(default_email.map(|s| s.id)),
+        default_contact_id: Patch::from_option(default_contact.map(|s| s.id)),
+        invoice_address: Patch::from_option(billing.map(slot_wire::<AddressChild>)),
+        shipping_address: Patch::from_option(shipping.map(slot_wire::<AddressChild>)),
+        default_phone: Patch::from_option(default_phone.map(slot_wire::<PhoneChild>)),
+        default_email: Patch::from_option(default_email.map(slot_wire::<EmailChild>)),
+        default_contact: Patch::from_option(default_contact.map(slot_wire::<ContactChild>)),
+        addresses: Patch::Value(others),
+        phones: Patch::Value(phones.into_iter().map(slot_wire::<PhoneChild>).collect()),
+        emails: Patch::Value(emails.into_iter().map(slot_wire::<EmailChild>).collect()),
+        contacts: Patch::Value(
+            kids.contacts
+                .iter()
+                .map(slot_wire::<ContactChild>)
+                .collect(),
+        ),
+        extra,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Wire → canonical.
+// ---------------------------------------------------------------------------------------
+
+/// Applies a wire customer: onto a blank record ([`Mode::Create`], [`Mode::Import`]) or
+/// onto `base`, the stored record ([`Mode::Update`]). Every rule broken is reported at
+/// once, by wire path.
+pub fn apply(
+    base: Option<&Customer>,
+    input: &wire::Customer,
+    mode: Mode,
+) -> Result<Customer, Error> {
+    let mut c = match (mode, base) {
+        (Mode::Update, Some(b)) => b.clone(),
+        (Mode::Update, None) => return Err(Error::unexpected("an update needs the stored record")),
+        _ => Customer::new(),
+    };
+    let mut ext = Ext::of(&c);
+    let mut kids = Kids::load(&c, &ext);
+    let shown = match mode {
+        Mode::Update => render(&c, &ext, &kids),
+        _ => wire::Customer::default(),
+    };
+    let mut next_id = kids.next_id;
+    let mut errs = Errors::new();
+    {
+        let mut ctx = Ctx {
+            mode,
+            next_id: &mut next_id,
+            errs: &mut errs,
+        };
+        apply_scalars(&mut c, &mut ext, input, &shown, &mut ctx);
+        apply_extra(
+            &mut ext.fields,
+            &input.extra,
+            &wire::customer_template(),
+            &wire::CUSTOMER,
+            &mut ctx,
+        );
+        if let Patch::Value(info) = &input.info {
+            let shown_info = shown.info.value().cloned().unwrap_or_default();
+            apply_info(&mut c, &mut ext, &mut kids, info, &shown_info, &mut ctx);
+        }
+        if mode != Mode::Import {
+            apply_owned(&mut ext.fields, &input.extra, &mut ctx);
+        }
+    }
+    kids.next_id = next_id;
+    kids.store(&mut c, &mut ext);
+    if mode == Mode::Create && c.display_name().is_none() && c.identification(ORG).is_none() {
+        errs.push("Info.Name", "a customer needs Info.Name or OrgNumber");
+    }
+    errs.finish()?;
+    ext.store(&mut c);
+    Ok(c)
+}
+
+fn apply_scalars(
+    c: &mut Customer,
+    ext: &mut Ext,
+    w: &wire::Customer,
+    shown: &wire::Customer,
+    ctx: &mut Ctx<'_>,
+) {
+    let mode = ctx.mode;
+    match (mode, &w.id) {
+        (Mode::Import, Patch::Value(id)) => {
+            c.seq = Some(*id);
+            if let Ok(cid) = CustomerId::parse(&id.to_string()) {
+                c.id = cid;
+            }
+        }
+        (Mode::Create, Patch::Value(id)) if *id != 0 => ctx
+            .errs
+            .push("ID", "must be 0 or left out when creating a customer"),
+        (Mode::Update, Patch::Value(id)) if *id != 0 && Some(*id) != c.seq => ctx.errs.push(
+            "ID",
+            format!("{id} is not the ID of the customer being updated"),
+        ),
+        _ => {}
+    }
+    if mode == Mode::Import {
+        if let Patch::Value(v) = &w.business_relation_id {
+            ext.fields.insert("BusinessRelationID".into(), v.clone());
+        }
+    }
+
+    match &w.customer_number {
+        Patch::Value(n) if *n < 0 => ctx.errs.push("CustomerNumber", "must not be negative"),
+        Patch::Value(n)
+            if *n > 0 && (mode != Mode::Update || w.customer_number != shown.customer_number) =>
+        {
+            c.number = Some(n.to_string());
+        }
+        Patch::Value(n) if *n > 0 => {}
+        // 0 or null: the store assigns the next number on create; an update keeps it.
+        _ if mode != Mode::Update => c.number = None,
+        _ => {}
+    }
+
+    if changed(&w.org_number, &shown.org_number) {
+        let org = w.org_number.value().and_then(|s| non_empty(s));
+        if let Some(o) = &org {
+            if o.chars().count() > 64 {
+                ctx.errs.push("OrgNumber", "must be at most 64 characters");
+            }
+        }
+        c.identifications
+            .retain(|i| !i.scheme.eq_ignore_ascii_case(ORG));
+        if let Some(value) = org {
+            c.identifications.insert(
+                0,
+                Identification {
+                    scheme: ORG.into(),
+                    value,
+                },
+            );
+        }
+    }
+
+    if let (Patch::Value(p), true) = (&w.is_private, changed(&w.is_private, &shown.is_private)) {
+        c.kind = Some(if *p {
+            CustomerKind::Person
+        } else {
+            CustomerKind::Company
+        });
+    }
+
+    match (&w.status_code, mode) {
+        (Patch::Value(code), Mode::Import) => {
+            c.status = validate::status(*code).unwrap_or(Status::Active);
+        }
+        (Patch::Null, Mode::Import) => c.status = Status::Quote,
+        (Patch::Value(code), Mode::Create) => {
+            if let Some(s) = ctx.errs.check("StatusCode", validate::status(*code)) {
+                c.status = s;
+            }
+        }
+        (Patch::Value(code), Mode::Update) => {
+            if let Some(s) = ctx.errs.check("StatusCode", validate::status(*code)) {
+                if s != c.status {
+                    ctx.errs.push(
+                        "StatusCode",
+                        "change the status with the activate, deactivate or block action",
+                    );
+                }
+            }
+        }
+        (_, Mode::Create) => c.status = Status::Active,
+        _ => {}
+    }
+
+    if changed(&w.credit_days, &shown.credit_days) {
+        match &w.credit_days {
+            Patch::Value(d) if !(0..=3650).contains(d) && mode != Mode::Import => {
+                ctx.errs.push("CreditDays", "must be 0 to 3650")
+            }
+            p => c.finance.credit_days = p.value().copied(),
+        }
+    }
+
+    match &w.currency_code {
+        Patch::Value(cur) if changed(&w.currency_code, &shown.currency_code) => {
+            let code = cur.code().and_then(non_empty);
+            c.finance.currency = match code {
+                Some(code) => match validate::currency(&code) {
+                    Ok(code) => Some(code),
+                    Err(_) if mode == Mode::Import => None,
+                    Err(m) => {
+                        ctx.errs.push("CurrencyCode", m);
+                        None
+                    }
+                },
+                None => None,
+            };
+            ext.currency = match cur {
+                wire::CurrencyCode::Entity(e) if !e.extra.is_empty() => {
+                    let mut m = e.extra.clone();
+                    m.insert(
+                        "Code".into(),
+                        Patch::from_option(c.finance.currency.clone())
+                            .value()
+                            .map_or(Value::Null, |s| json!(s)),
+                    );
+                    Some(m)
+                }
+                _ => None,
+            };
+        }
+        Patch::Null if mode != Mode::Update => {
+            c.finance.currency = None;
+            ext.currency = None;
+        }
+        _ => {}
+    }
+
+    if let Patch::Value(m) = &w.custom_values {
+        c.custom = m.clone();
+    }
+
+    if w.deleted == Patch::Value(true) && mode != Mode::Import {
+        ctx.errs.push("Deleted", "delete a customer with DELETE");
+    }
+
+    if mode == Mode::Import {
+        let time = |v: &Patch<Value>| {
+            v.value()
+                .and_then(Value::as_str)
+                .and_then(|s| parse_datetime(s).ok())
+        };
+        c.created_at = time(&w.created_at);
+        c.updated_at = time(&w.updated_at);
+    }
+}
+
+/// Stores unmodelled properties: present ones replace (objects merge on update), values
+/// equal to the empty template are dropped, a `null` relation on update changes nothing.
+fn apply_extra(
+    store: &mut JsonMap,
+    input: &JsonMap,
+    template: &JsonMap,
+    level: &wire::Level,
+    ctx: &mut Ctx<'_>,
+) {
+    for (k, v) in input {
+        if wire::OWNED.iter().any(|(o, _)| o == k)
+            && ctx.mode != Mode::Import
+            && level.name == "Customer"
+        {
+            continue;
+        }
+        if ctx.mode == Mode::Update && v.is_null() && level.is_relation(k) {
+            continue;
+        }
+        if ctx.mode != Mode::Import {
+            check_known(k, v, ctx);
+        }
+        let current = store.get(k).or_else(|| template.get(k)).cloned();
+        let value = match (ctx.mode, current) {
+            (Mode::Update, Some(mut cur)) if cur.is_object() && v.is_object() => {
+                deep_merge(&mut cur, v);
+                cur
+            }
+            _ => v.clone(),
+        };
+        if template.get(k) == Some(&value) {
+            store.remove(k);
+        } else {
+            store.insert(k.clone(), value);
+        }
+    }
+}
+
+/// The rules for unmodelled properties that still have one.
+fn check_known(key: &str, v: &Value, ctx: &mut Ctx<'_>) {
+    match (key, v) {
+        (_, Value::Null) => {}
+        ("CustomerNumberKidAlias", Value::String(s)) => {
+            ctx.errs.check(key, validate::kid_alias(s));
+        }
+        ("ReminderEmailAddress", Value::String(s)) => {
+            ctx.errs.check(key, validate::email(s));
+        }
+        ("CustomerNumberKidAlias" | "ReminderEmailAddress", _) => {
+            ctx.errs.push(key, "must be a string or null")
+        }
+        _ => {}
+    }
+}
+
+/// The one-to-one objects the customer owns (`Dimensions`…): merged on update, given an
+/// `ID` when new, and their `…ID` property kept in step.
+fn apply_owned(store: &mut JsonMap, input: &JsonMap, ctx: &mut Ctx<'_>) {
+    for (key, id_key) in wire::OWNED {
+        let Some(v) = input.get(*key) else { continue };
+        let current = store.get(*key).cloned();
+        match v {
+            Value::Object(_) => {
+                let mut value = match (ctx.mode, current.clone()) {
+                    (Mode::Update, Some(mut cur)) if cur.is_object() => {
+                        deep_merge(&mut cur, v);
+                        cur
+                    }
+                    _ => v.clone(),
+                };
+                let given = value.get("ID").and_then(Value::as_i64).filter(|n| *n > 0);
+                let kept = current
+                    .as_ref()
+                    .and_then(|c| c.get("ID"))
+                    .and_then(Value::as_i64)
+                    .filter(|n| *n > 0);
+                let id = given.or(kept).unwrap_or_else(|| ctx.alloc());
+                if let Value::Object(m) = &mut value {
+                    m.insert("ID".into(), json!(id));
+                }
+                store.insert((*key).to_owned(), value);
+                store.insert((*id_key).to_owned(), json!(id));
+            }
+            Value::Null if ctx.mode == Mode::Update => {}
+            Value::Null => {
+                store.remove(*key);
+            }
+            _ => ctx.errs.push(*key, "must be an object or null"),
+        }
+    }
+}
+
+fn apply_info(
+    c: &mut Customer,
+    ext: &mut Ext,
+    kids: &mut Kids,
+    info: &wire::BusinessRelation,
+    shown: &wire::BusinessRelation,
+    ctx: &mut Ctx<'_>,
+) {
+    if changed(&info.name, &shown.name) {
+        let name = info.name.value().cloned().unwrap_or_default();
+        ctx.errs.check("Info.Name", validate::text(&name));
+        c.name.display = non_empty(&name);
+    }
+    if ctx.mode == Mode::Import {
+        if let Patch::Value(v) = &info.id {
+            ext.info.insert("ID".into(), v.clone());
+        }
+    }
+
+    let links = |ctx: &mut Ctx<'_>, kids: &mut Kids| {
+        let pairs = [
+            (
+                &info.invoice_address_id,
+                &shown.invoice_address_id,
+                "Info.InvoiceAddressID",
+            ),
+            (
+                &info.shipping_address_id,
+                &shown.shipping_address_id,
+                "Info.ShippingAddressID",
+            ),
+            (
+                &info.default_phone_id,
+                &shown.default_phone_id,
+                "Info.DefaultPhoneID",
+            ),
+            (
+                &info.default_email_id,
+                &shown.default_email_id,
+                "Info.DefaultEmailID",
+            ),
+            (
+                &info.default_contact_id,
+                &shown.default_contact_id,
+                "Info.DefaultContactID",
+            ),
+        ];
+        for (i, (n, s, path)) in pairs.into_iter().enumerate() {
+            let Patch::Value(id) = n else { continue };
+            if *id <= 0 || !changed(n, s) {
+                continue;
+            }
+            match i {
+                0 => link::<AddressChild>(&mut kids.addresses, *id, Role::Billing, path, ctx),
+                1 => link::<AddressChild>(&mut kids.addresses, *id, Role::Shipping, path, ctx),
+                2 => link::<PhoneChild>(&mut kids.phones, *id, Role::Default, path, ctx),
+                3 => link::<EmailChild>(&mut kids.emails, *id, Role::Default, path, ctx),
+                _ => link::<ContactChild>(&mut kids.contacts, *id, Role::Default, path, ctx),
+            }
+        }
+    };
+    let singles = |ctx: &mut Ctx<'_>, kids: &mut Kids| {
+        if let Patch::Value(a) = &info.invoice_address {
+            upsert::<AddressChild>(
+                &mut kids.addresses,
+                a,
+                Role::Billing,
+                "Info.InvoiceAddress",
+                ctx,
+            );
+        }
+        if let Patch::Value(a) = &info.shipping_address {
+            upsert::<AddressChild>(
+                &mut kids.addresses,
+                a,
+                Role::Shipping,
+                "Info.ShippingAddress",
+                ctx,
+            );
+        }
+        if let Patch::Value(p) = &info.default_phone {
+            upsert::<PhoneChild>(&mut kids.phones, p, Role::Default, "Info.DefaultPhone", ctx);
+        }
+        if let Patch::Value(e) = &info.default_email {
+            upsert::<EmailChild>(&mut kids.emails, e, Role::Default, "Info.DefaultEmail", ctx);
+        }
+        if let Patch::Value(k) = &info.default_contact {
+            upsert::<ContactChild>(
+                &mut kids.contacts,
+                k,
+                Role::Default,
+                "Info.DefaultContact",
+                ctx,
+            );
+        }
+    };
+    let arrays = |ctx: &mut Ctx<'_>, kids: &mut Kids| {
+        if let Patch::Value(items) = &info.addresses {
+            for (i, a) in items.iter().enumerate() {
+                upsert::<AddressChild>(
+                    &mut kids.addresses,
+                    a,
+                    Role::Plain,
+                    &format!("Info.Addresses[{i}]"),
+                    ctx,
+                );
+            }
+        }
+        if let Patch::Value(items) = &info.phones {
+            for (i, p) in items.iter().enumerate() {
+                upsert::<PhoneChild>(
+                    &mut kids.phones,
+                    p,
+                    Role::Plain,
+                    &format!("Info.Phones[{i}]"),
+                    ctx,
+                );
+            }
+        }
+        if let Patch::Value(items) = &info.emails {
+            for (i, e) in items.iter().enumerate() {
+                upsert::<EmailChild>(
+                    &mut kids.emails,
+                    e,
+                    Role::Plain,
+                    &format!("Info.Emails[{i}]"),
+                    ctx,
+                );
+            }
+        }
+        if let Patch::Value(items) = &info.contacts {
+            for (i, k) in items.iter().enumerate() {
+                upsert::<ContactChild>(
+                    &mut kids.contacts,
+                    k,
+                    Role::Plain,
+                    &format!("Info.Contacts[{i}]"),
+                    ctx,
+                );
+            }
+        }
+    };
+    if ctx.mode == Mode::Import {
+        // An upstream may list the default children in the arrays too: the same ID is the
+        // same child. The links come last, naming children read above.
+        singles(ctx, kids);
+        arrays(ctx, kids);
+        links(ctx, kids);
+    } else {
+        links(ctx, kids);
+        singles(ctx, kids);
+        arrays(ctx, kids);
+    }
+
+    let mut extra = info.extra.clone();
+    extra.remove("ID");
+    apply_extra(
+        &mut ext.info,
+        &extra,
+        &wire::info_template(),
+        &wire::INFO,
+        ctx,
+    );
+}
+
+/// Parses a request body (any property-name casing) into the wire type.
+pub fn parse_customer(mut value: Value, path: &str) -> Result<wire::Customer, Error> {
+    if !value.is_object() {
+        return Err(Error::validation_field(path, "must be a customer object"));
+    }
+    wire::normalize_keys(&mut value, &wire::CUSTOMER, "").map_err(|clash| {
+        Error::validation_field(
+            join_path(path, &clash.path),
+            "is given twice with different casing",
+        )
+    })?;
+    serde_json::from_value(value).map_err(|e| Error::validation_field(path, format!("{e}")))
+}
+
+fn join_path(prefix: &str, path: &str) -> String {
+    match (prefix.is_empty(), path.is_empty()) {
+        (true, _) => path.to_owned(),
+        (_, true) => prefix.to_owned(),
+        _ => format!("{prefix}.{path}"),
+    }
+}
+
+/// The body to send an upstream Unimicro to create `c`: the full entity with every id
+/// zeroed (the upstream assigns them) and the server-managed properties left out.
+pub fn create_body(c: &Customer) -> Value {
+    let mut v = to_json(c);
+    if let Value::Object(m) = &mut v {
+        for k in [
+            "ID",
+            "BusinessRelationID",
+            "CreatedAt",
+            "UpdatedAt",
+            "Deleted",
+        ] {
+            m.remove(k);
+        }
+        if m.get("CustomerNumber").is_some_and(Value::is_null) {
+            m.insert("CustomerNumber".into(), json!(0));
+        }
+        if let Some(Value::Object(info)) = m.get_mut("Info") {
+            info.insert("ID".into(), json!(0));
+            // The default contact is also one of the contacts: send it once, as the default.
+            if let Some(default_id) = info.get("DefaultContactID").and_then(Value::as_i64) {
+                if let Some(Value::Array(contacts)) = info.get_mut("Contacts") {
+                    contacts.retain(|k| k.get("ID").and_then(Value::as_i64) != Some(default_id));
+                }
+            }
+            for k in [
+                "InvoiceAddressID",
+                "ShippingAddressID",
+                "DefaultPhoneID",
+                "DefaultEmailID",
+                "DefaultContactID",
+            ] {
+                info.insert(k.into(), Value::Null);
+            }
+            for k in [
+                "InvoiceAddress",
+                "ShippingAddress",
+                "DefaultPhone",
+                "DefaultEmail",
+                "DefaultContact",
+            ] {
+                if let Some(Value::Object(child)) = info.get_mut(k) {
+                    child.insert("ID".into(), json!(0));
+                }
+            }
+            for k in ["Addresses", "Phones", "Emails", "Contacts"] {
+                if let Some(Value::Array(items)) = info.get_mut(k) {
+                    for item in items {
+                        if let Value::Object(child) = item {
+                            child.insert("ID".into(), json!(0));
+                        }
+                    }
+                }
+            }
+        }
+        for (key, id_key) in wire::OWNED {
+            if let Some(Value::Object(o)) = m.get_mut(*key) {
+                o.insert("ID".into(), json!(0));
+                m.insert((*id_key).to_owned(), Value::Null);
+            }
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use custgate_core::PhoneKind;
+
+    fn parse(v: Value) -> wire::Customer {
+        parse_customer(v, "").unwrap()
+    }
+
+    fn created(v: Value) -> Customer {
+        let mut c = apply(None, &parse(v), Mode::Create).unwrap();
+        c.seq = Some(1);
+        c
+    }
+
+    fn fields(e: Error) -> Vec<String> {
+        e.fields().iter().map(|f| f.field.clone()).collect()
+    }
+
+    #[test]
+    fn phones_become_e164_and_render_back() {
+        let c = created(json!({
+            "Info": {"Name": "A", "DefaultPhone": {"Type": 150102, "Number": "98 34 83", "CountryCode": "+47"},
+                     "Phones": [{"Type": 150103, "Number": "0123", "CountryCode": null}]}
+        }));
+        assert_eq!(c.phones.len(), 2);
+        assert_eq!(c.phones[0].number, "+47983483");
+        assert_eq!(c.phones[0].kind, PhoneKind::Mobile);
+        assert!(c.phones[0].default);
+        assert_eq!(c.phones[1].number, "0123");
+        let w = to_json(&c);
+        assert_eq!(w["Info"]["DefaultPhone"]["Number"], "98 34 83");
+        assert_eq!(w["Info"]["DefaultPhone"]["CountryCode"], "+47");
+        assert_eq!(w["Info"]["Phones"][0]["Number"], "0123");
+        assert_eq!(w["Info"]["DefaultPhoneID"], w["Info"]["DefaultPhone"]["ID"]);
+    }
+
+    #[test]
+    fn duplicates_of_the_default_are_merged() {
+        let c = created(json!({
+            "Info": {"Name": "A",
+                     "DefaultEmail": {"EmailAddress": "a@x.io"},
+                     "Emails": [{"EmailAddress": "a@x.io"}, {"EmailAddress": "b@x.io"}]}
+        }));
+        assert_eq!(c.emails.len(), 2);
+        let w = to_json(&c);
+        assert_eq!(w["Info"]["Emails"].as_array().unwrap().len(), 1);
+        assert_eq!(w["Info"]["Emails"][0]["EmailAddress"], "b@x.io");
+    }
+
+    #[test]
+    fn updates_address_children_by_id() {
+        let c = created(json!({
+            "Info": {"Name": "A", "Phones": [
+                {"Type": 150101, "Number": "1"}, {"Type": 150101, "Number": "2"}, {"Type": 150101, "Number": "3"}
+            ]}
+        }));
+        let w = to_json(&c);
+        let ids: Vec<i64> = w["Info"]["Phones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["ID"].as_i64().unwrap())
+            .collect();
+        let put = parse(json!({"Info": {"Phones": [
+            {"ID": ids[0], "Number": "10"},
+            {"ID": ids[1], "Deleted": true},
+            {"ID": 0, "Type": 150102, "Number": "4"}
+        ]}}));
+        let u = apply(Some(&c), &put, Mode::Update).unwrap();
+        let numbers: Vec<&str> = u.phones.iter().map(|p| p.number.as_str()).collect();
+        assert_eq!(numbers, ["10", "3", "4"]);
+        let w2 = to_json(&u);
+        let ids2: Vec<i64> = w2["Info"]["Phones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["ID"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids2[0], ids[0]);
+        assert_eq!(ids2[1], ids[2]);
+        assert!(ids2[2] > ids[2]);
+
+        let bad = parse(json!({"Info": {"Phones": [{"ID": 999, "Number": "1"}]}}));
+        let e = apply(Some(&c), &bad, Mode::Update).unwrap_err();
+        assert_eq!(fields(e), ["Info.Phones[0].ID"]);
+    }
+
+    #[test]
+    fn rules_are_reported_together() {
+        let e = apply(
+            None,
+            &parse(json!({
+                "ID": 4, "CustomerNumber": -1, "StatusCode": 1,
+                "Info": {"Phones": [{"Number": "x"}], "Emails": [{"EmailAddress": "nope"}]}
+            })),
+            Mode::Create,
+        )
+        .unwrap_err();
+        let f = fields(e);
+        for want in [
+            "ID",
+            "CustomerNumber",
+            "StatusCode",
+            "Info.Phones[0].Type",
+            "Info.Phones[0].Number",
+            "Info.Emails[0].EmailAddress",
+            "Info.Name",
+        ] {
+            assert!(f.contains(&want.to_owned()), "{want} missing in {f:?}");
+        }
+    }
+
+    #[test]
+    fn update_keeps_what_the_dialect_cannot_show() {
+        let mut c = Customer::new();
+        c.seq = Some(3);
+        c.name.first = Some("Ali".into());
+        c.name.last = Some("Saleh".into());
+        c.addresses.push(Address {
+            kind: AddressKind::Billing,
+            building_no: Some("12".into()),
+            street: Some("King Fahd".into()),
+            city: Some("Riyadh".into()),
+            ..Address::default()
+        });
+        c.tax.vat = Some("300000000000003".into());
+        let w = to_json(&c);
+        assert_eq!(w["Info"]["Name"], "Ali Saleh");
+        assert_eq!(w["Info"]["InvoiceAddress"]["AddressLine1"], "12 King Fahd");
+        // What a client sends back after changing the city only.
+        let mut back = w.clone();
+        back["Info"]["InvoiceAddress"]["City"] = json!("Jeddah");
+        let u = apply(Some(&c), &parse(back), Mode::Update).unwrap();
+        assert_eq!(u.addresses[0].city.as_deref(), Some("Jeddah"));
+        assert_eq!(u.addresses[0].street.as_deref(), Some("King Fahd"));
+        assert!(u.addresses[0].lines.is_empty());
+        assert_eq!(u.name.display, None);
+        assert_eq!(u.tax.vat, c.tax.vat);
+        assert_eq!(u.status, Status::Active);
+    }
+
+    #[test]
+    fn status_changes_only_through_actions() {
+        let c = created(json!({"Info": {"Name": "A"}, "StatusCode": 50001}));
+        assert_eq!(c.status, Status::Inactive);
+        let e = apply(Some(&c), &parse(json!({"StatusCode": 30001})), Mode::Update).unwrap_err();
+        assert_eq!(fields(e), ["StatusCode"]);
+        assert!(apply(Some(&c), &parse(json!({"StatusCode": 50001})), Mode::Update).is_ok());
+        assert!(apply(Some(&c), &parse(json!({"StatusCode": null})), Mode::Update).is_ok());
+    }
+
+    #[test]
+    fn owned_objects_get_ids_and_merge() {
+        let c = created(json!({"Info": {"Name": "A"}, "Dimensions": {"ID": 0, "ProjectID": 1}}));
+        let w = to_json(&c);
+        let id = w["Dimensions"]["ID"].as_i64().unwrap();
+        assert!(id > 0);
+        assert_eq!(w["DimensionsID"], json!(id));
+        let u = apply(
+            Some(&c),
+            &parse(json!({"Dimensions": {"DepartmentID": 2}})),
+            Mode::Update,
+        )
+        .unwrap();
+        let w = to_json(&u);
+        assert_eq!(
+            w["Dimensions"],
+            json!({"ID": id, "ProjectID": 1, "DepartmentID": 2})
+        );
+        assert_eq!(w["DimensionsID"], json!(id));
+    }
+
+    #[test]
+    fn canonical_edits_elsewhere_get_fresh_ids() {
+        let c = created(
+            json!({"Info": {"Name": "A", "Emails": [{"EmailAddress": "a@x.io", "_guid": "g"}]}}),
+        );
+        let before = to_json(&c);
+        assert_eq!(before["Info"]["Emails"][0]["_guid"], "g");
+        let mut other = c.clone();
+        other.emails[0].address = "changed@x.io".into();
+        let after = to_json(&other);
+        assert_ne!(
+            after["Info"]["Emails"][0]["ID"],
+            before["Info"]["Emails"][0]["ID"]
+        );
+        assert!(after["Info"]["Emails"][0].get("_guid").is_none());
+    }
+
+    #[test]
+    fn import_keeps_upstream_ids() {
+        let c = apply(
+            None,
+            &parse(json!({
+                "ID": 42, "CustomerNumber": 100042, "StatusCode": 90001, "BusinessRelationID": 7,
+                "CreatedAt": "2020-01-02T03:04:05.6Z",
+                "Info": {"ID": 7, "Name": "Up", "DefaultPhoneID": 9,
+                         "DefaultPhone": {"ID": 9, "Type": 150101, "Number": "1"},
+                         "Phones": [{"ID": 9, "Type": 150101, "Number": "1"}, {"ID": 11, "Type": 150102, "Number": "2"}]}
+            })),
+            Mode::Import,
+        )
+        .unwrap();
+        assert_eq!(c.id.as_str(), "42");
+        assert_eq!(c.seq, Some(42));
+        assert_eq!(c.number.as_deref(), Some("100042"));
+        assert_eq!(c.status, Status::Blocked);
+        assert_eq!(c.phones.len(), 2);
+        assert!(c.phones[0].default);
+        let w = to_json(&c);
+        assert_eq!(w["BusinessRelationID"], 7);
+        assert_eq!(w["Info"]["ID"], 7);
+        assert_eq!(w["Info"]["DefaultPhone"]["ID"], 9);
+        assert_eq!(w["Info"]["Phones"][0]["ID"], 11);
+        assert_eq!(w["CreatedAt"], "2020-01-02T03:04:05.600Z");
+    }
+}
