@@ -195,11 +195,11 @@ pub async fn lookup(
         Ok(()) => return Ok(store.query(tenant, &query).await?.items),
         Err(e) => e,
     };
-    let Some(key) = criteria
-        .keys()
-        .into_iter()
-        .find(|k| cap.check_find(k).is_ok())
-    else {
+    // The reference number first: a v1core answer does not show it, so when the backend is
+    // itself a v1core system, looking up by it is the only way to check it.
+    let mut keys = criteria.keys();
+    keys.sort_by_key(|k| !matches!(k, Key::ReferenceNo(_)));
+    let Some(key) = keys.into_iter().find(|k| cap.check_find(k).is_ok()) else {
         return Err(refused);
     };
     let mut found: Vec<Customer> = store
