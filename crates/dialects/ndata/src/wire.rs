@@ -17,7 +17,9 @@ pub struct Customer {
     pub id: Option<String>,
     pub external_id: Option<String>,
     pub is_active: Option<bool>,
-    /// `Valid`, `NotYetValid` or `Expired`; derived on output, ignored on input.
+    /// `Valid`, `NotYetValid` or `Expired`; derived on output, ignored on input (left
+    /// out of what the client sends).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     #[serde(with = "time_opt")]
     pub activation_time: Option<DateTime<Utc>>,
@@ -42,7 +44,8 @@ pub struct Customer {
     pub discount_rate: Option<Decimal>,
     pub note: Option<String>,
     pub meta: Option<JsonMap>,
-    #[serde(rename = "_v")]
+    /// Tracked by the API; left out of what the client sends unless it expects a version.
+    #[serde(rename = "_v", skip_serializing_if = "Option::is_none")]
     pub version: Option<u64>,
     /// Members this gateway does not know, kept as they came.
     #[serde(flatten)]
