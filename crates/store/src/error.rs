@@ -69,3 +69,68 @@ impl From<StoreError> for Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Connection;
+
+    #[tokio::test]
+    async fn unique_violations_are_already_exists() {
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (k TEXT PRIMARY KEY)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO t VALUES ('a')")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let e = sqlx::query("INSERT INTO t VALUES ('a')")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        let e = Error::from(StoreError::from(e));
+        assert_eq!(e.kind(), ErrorKind::AlreadyExists);
+
+        let e = sqlx::query("SELECT * FROM missing")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        let e = Error::from(StoreError::from(e));
+        assert_eq!(e.kind(), ErrorKind::Unexpected);
+        assert!(!e.is_temporary());
+        let e = Error::from(StoreError::from(sqlx::Error::PoolTimedOut));
+        assert!(e.is_temporary());
+    }
+
+    #[tokio::test]
+    async fn postgres_unique_violations_are_already_exists() {
+        let url = std::env::var("CUSTGATE_TEST_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let mut conn = match sqlx::PgConnection::connect(&url).await {
+            Ok(c) => c,
+            Err(e) => {
+                use std::io::Write as _;
+                let _ = writeln!(std::io::stderr(), "SKIPPED: postgres not reachable: {e}");
+                return;
+            }
+        };
+        sqlx::query("CREATE TEMPORARY TABLE t (k TEXT PRIMARY KEY)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO t VALUES ('a')")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let e = sqlx::query("INSERT INTO t VALUES ('a')")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        let e = Error::from(StoreError::from(e));
+        assert_eq!(e.kind(), ErrorKind::AlreadyExists);
+    }
+}

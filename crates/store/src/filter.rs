@@ -315,9 +315,7 @@ pub(crate) fn push_filter(sql: &mut Sql, tenant: &str, filter: &Filter, negated:
             for v in values {
                 // A date-time between two microseconds equals no stored one.
                 if let Coerced::Lit(l) = coerce(field.value_type(), v) {
-                    if !lits.contains(&l) {
-                        lits.push(l);
-                    }
+                    lits.push(l);
                 }
             }
             if lits.is_empty() {

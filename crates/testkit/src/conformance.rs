@@ -184,6 +184,10 @@ impl<'a> Fixture<'a> {
             let results = join_all(chunk.iter().map(|q| self.diff(q))).await;
             failures.extend(results.into_iter().flatten());
         }
+        eprintln!(
+            "  {} of {total} queries agree with the reference evaluator",
+            total - failures.len()
+        );
         if !failures.is_empty() {
             let shown: Vec<&String> = failures.iter().take(25).collect();
             panic!(
