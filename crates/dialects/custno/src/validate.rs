@@ -234,6 +234,8 @@ impl<'a> Checker<'a> {
         let name = query::STATUS;
         let allowed = STATUSES.join(", ");
         match self.raw(name) {
+            // Present but unreadable: already reported.
+            None if self.params.has(name) => None,
             None | Some("") if required => {
                 self.fail(
                     name,
@@ -537,6 +539,14 @@ mod tests {
         assert_eq!(
             edit("CUSTNO=0000000010&modifieddate=31/01/2020").unwrap_err(),
             vec!["modifieddate must be a date in MM/DD/YYYY format (or YYYY-MM-DD, optionally with a time), from 1753 to 9999."]
+        );
+    }
+
+    #[test]
+    fn a_problem_is_reported_once() {
+        assert_eq!(
+            add("Custname=A&Status=Active&STATUS=Quote").unwrap_err(),
+            vec!["Status is given more than once with different values."]
         );
     }
 
