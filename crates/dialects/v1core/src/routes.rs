@@ -52,7 +52,9 @@ async fn get_customer(req: HttpRequest, settings: web::Data<Settings>) -> HttpRe
     match lookup(&req, &settings).await {
         Ok(rows) => {
             span.record("rows", rows.len());
-            HttpResponse::Ok().json(rows)
+            HttpResponse::Ok()
+                .content_type("application/json; charset=utf-8")
+                .json(rows)
         }
         Err(e) => respond_error(&e, &trace),
     }

@@ -147,7 +147,7 @@ fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     })
 }
 
-/// The names of every field of a customer row, in wire order.
+/// The names of every field of a customer row (sorted, not in wire order).
 pub fn customer_keys() -> Vec<String> {
     match serde_json::to_value(CustomerDto::default()) {
         Ok(Value::Object(m)) => m.keys().cloned().collect(),

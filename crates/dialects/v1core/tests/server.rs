@@ -99,7 +99,10 @@ async fn the_seed_request_answers_the_seed_response() {
     let app = service(&dev_setup(store)).await;
     let res = get(&app, SEED_QUERY.trim(), DEMO).await;
     assert_eq!(res.status, StatusCode::OK);
-    assert_eq!(res.headers.get("content-type").unwrap(), "application/json");
+    assert_eq!(
+        res.headers.get("content-type").unwrap(),
+        "application/json; charset=utf-8"
+    );
     assert_eq!(res.json(), json(SEED_AR));
     assert_eq!(key_order(&res.text), key_order(SEED_AR));
     // The Arabic labels are the seed's bytes.
