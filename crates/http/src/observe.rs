@@ -51,6 +51,8 @@ pub fn dialect_of(path: &str) -> &'static str {
         ["api", "biz", ..] => "odata",
         ["api", "auth"] | ["customers", ..] => "ndata",
         ["api", "account", ..] => "tenant",
+        // Misspelt ManEx controllers (`/api/CustomerAdd/{key}`) still carry a key.
+        ["api", c, _, ..] if c.starts_with("customer") && *c != "customer" => "custno",
         ["api", "customer", _, _, ..] => "custno",
         ["api", "customer", ..] => "tenant",
         _ => "gateway",
@@ -62,9 +64,20 @@ pub fn redact_path(path: &str) -> String {
     if dialect_of(path) != "custno" {
         return path.to_owned();
     }
+    // `/API/Customer/Get/KEY`: the key follows the action; `/api/CustomerAdd/KEY`: it
+    // follows the (misspelt) controller.
+    let from = if path
+        .split('/')
+        .nth(2)
+        .is_some_and(|c| c.eq_ignore_ascii_case("customer"))
+    {
+        4
+    } else {
+        3
+    };
     path.split('/')
         .enumerate()
-        .map(|(i, s)| if i >= 4 { "[redacted]" } else { s })
+        .map(|(i, s)| if i >= from { "[redacted]" } else { s })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -242,6 +255,11 @@ mod tests {
             redact_path("/API/Customer/Get/DEVKEY0001"),
             "/API/Customer/Get/[redacted]"
         );
+        assert_eq!(
+            redact_path("/api/CustomerAdd/DEVKEY0001"),
+            "/api/CustomerAdd/[redacted]"
+        );
+        assert_eq!(dialect_of("/api/CustomerEdit/KEY"), "custno");
         assert_eq!(
             redact_path("/api/customer/John%20Doe"),
             "/api/customer/John%20Doe"
