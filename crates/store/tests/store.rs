@@ -279,6 +279,23 @@ async fn sqlite_file_is_created_in_wal_mode_and_migrations_rerun() {
 }
 
 #[tokio::test]
+async fn relative_sqlite_urls_are_relative_to_the_working_directory() {
+    // Tests run in the package directory; this lands under the workspace's target/.
+    let random = custgate_core::CustomerId::generate().into_string();
+    let rel = format!("../../target/tmp/store-relative-{random}");
+    let store = SqlStore::connect(&StoreConfig::new(format!(
+        "sqlite://{rel}/data/custgate.db"
+    )))
+    .await
+    .unwrap();
+    store.health().await.unwrap();
+    store.close().await;
+    let dir = std::path::Path::new(&rel);
+    assert!(dir.join("data/custgate.db").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
 async fn bad_configuration_is_refused_with_a_reason() {
     let e = SqlStore::connect(&StoreConfig::new("mysql://localhost/x"))
         .await
