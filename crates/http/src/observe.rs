@@ -49,7 +49,7 @@ pub fn dialect_of(path: &str) -> &'static str {
         ["unified", ..] => "unified",
         ["v1", "core", ..] => "v1core",
         ["api", "biz", ..] => "odata",
-        ["api", "auth"] | ["customers", ..] => "ndata",
+        ["api", "auth", ..] | ["customers", ..] => "ndata",
         ["api", "account", ..] => "tenant",
         // Misspelt ManEx controllers (`/api/CustomerAdd/{key}`) still carry a key.
         ["api", c, _, ..] if c.starts_with("customer") && *c != "customer" => "custno",
@@ -238,6 +238,7 @@ mod tests {
             ("/v1/core/customer", "v1core"),
             ("/api/biz/customers/3", "odata"),
             ("/api/auth", "ndata"),
+            ("/api/auth/refresh", "ndata"),
             ("/customers/x", "ndata"),
             ("/api/account/login", "tenant"),
             ("/api/customer", "tenant"),
