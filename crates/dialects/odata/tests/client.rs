@@ -396,7 +396,7 @@ fn decode(q: &str) -> String {
     while i < b.len() {
         match b[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() + 1 => {
+            b'%' if i + 2 < b.len() => {
                 out.push(u8::from_str_radix(&q[i + 1..i + 3], 16).unwrap());
                 i += 2;
             }
@@ -408,8 +408,6 @@ fn decode(q: &str) -> String {
 }
 
 #[actix_rt::test]
-// The mock's request log is read after the client finished; the guard is harmless.
-#[allow(clippy::await_holding_lock)]
 async fn client_reads_the_seeds_payloads() {
     let (base, seen, handle) = spawn_mock().await;
     let c = client(&base, "seed-token", DEMO_KEY);
@@ -495,28 +493,29 @@ async fn client_reads_the_seeds_payloads() {
     assert!(e.is_temporary());
     assert_eq!(e.context_value("error_reference"), Some("MURA28RA"));
 
-    let seen = seen.lock().unwrap();
-    let (what, query, auth, key) = &seen.requests[0];
-    assert_eq!(what, "GET /api/biz/customers");
-    assert_eq!(auth.as_deref(), Some("Bearer seed-token"));
-    assert_eq!(key.as_deref(), Some(DEMO_KEY));
-    let q = decode(query);
-    assert!(
-        q.contains("filter=(StatusCode eq 30001) and (Info.Name eq 'John Doe')"),
-        "{q}"
-    );
-    assert!(
-        q.contains("top=10") && q.contains("skip=20") && q.contains("expand=Info,"),
-        "{q}"
-    );
-    assert!(seen
-        .requests
-        .iter()
-        .any(|r| r.0 == "DELETE /api/biz/customers/5"));
-    assert!(seen
-        .requests
-        .iter()
-        .any(|r| r.0 == "POST /api/biz/customers"));
-    drop(seen);
+    {
+        let seen = seen.lock().unwrap();
+        let (what, query, auth, key) = &seen.requests[0];
+        assert_eq!(what, "GET /api/biz/customers");
+        assert_eq!(auth.as_deref(), Some("Bearer seed-token"));
+        assert_eq!(key.as_deref(), Some(DEMO_KEY));
+        let q = decode(query);
+        assert!(
+            q.contains("filter=(StatusCode eq 30001) and (Info.Name eq 'John Doe')"),
+            "{q}"
+        );
+        assert!(
+            q.contains("top=10") && q.contains("skip=20") && q.contains("expand=Info,"),
+            "{q}"
+        );
+        assert!(seen
+            .requests
+            .iter()
+            .any(|r| r.0 == "DELETE /api/biz/customers/5"));
+        assert!(seen
+            .requests
+            .iter()
+            .any(|r| r.0 == "POST /api/biz/customers"));
+    }
     handle.stop(false).await;
 }

@@ -3,11 +3,9 @@
 
 #![allow(dead_code)]
 
-use std::sync::Arc;
-
-use custgate_core::{DynStore, MemoryStore, TenantId};
-use custgate_http::{DialectSetup, Limits, TenantSetup};
 use serde_json::{json, Value};
+#[cfg(feature = "server")]
+pub use server_setup::*;
 
 pub const DEMO_KEY: &str = "11111111-1111-4111-8111-111111111111";
 pub const ACME_KEY: &str = "22222222-2222-4222-8222-222222222222";
@@ -19,44 +17,6 @@ pub const SEED_EXPAND: &str = "Info,Info.Phones,Info.DefaultPhone,Info.Addresses
 
 /// Every relation of the model.
 pub const ALL_EXPAND: &str = "Info,Info.InvoiceAddress,Info.ShippingAddress,Info.Addresses,Info.DefaultPhone,Info.Phones,Info.DefaultEmail,Info.Emails,Info.DefaultContact.Info.DefaultEmail,Info.DefaultContact.Info.DefaultPhone,Info.Contacts.Info.DefaultEmail,Info.Contacts.Info.DefaultPhone,Info.DefaultBankAccount,Info.BankAccounts,Distributions,PaymentTerms,DeliveryTerms,Dimensions,CustomerInvoiceReminderSettings,CustomerQuotes,CustomerOrders,CustomerInvoices,CurrencyCode,AcceptableDelta4CustomerPaymentAccount,SubAccountNumberSeries,DefaultSeller,Sellers,Companies,Account,Localization";
-
-pub fn demo() -> TenantId {
-    TenantId::parse("demo").unwrap()
-}
-
-pub fn acme() -> TenantId {
-    TenantId::parse("acme").unwrap()
-}
-
-pub fn global() -> Value {
-    json!({"enabled": true, "max_top": 1000})
-}
-
-/// demo and acme, each on its own store, with default.toml's odata sections.
-pub fn setup_with(demo_store: DynStore, acme_store: DynStore) -> DialectSetup {
-    DialectSetup {
-        global: global(),
-        tenants: vec![
-            TenantSetup {
-                id: demo(),
-                store: demo_store,
-                config: Some(json!({"company_key": DEMO_KEY, "tokens": [DEMO_TOKEN]})),
-            },
-            TenantSetup {
-                id: acme(),
-                store: acme_store,
-                config: Some(json!({"company_key": ACME_KEY, "tokens": [ACME_TOKEN]})),
-            },
-        ],
-        limits: Limits::default(),
-    }
-}
-
-/// Both tenants on one shared store (as in the application), plus the store.
-pub fn setup() -> (DialectSetup, Arc<MemoryStore>) {
-    let store = Arc::new(MemoryStore::new());
-    (setup_with(store.clone(), store.clone()), store)
-}
 
 pub fn appendix_a() -> Value {
     serde_json::from_str(include_str!("../fixtures/appendix_a.json")).unwrap()
@@ -118,4 +78,53 @@ pub fn only_seed_expand(mut value: Value) -> Value {
     info.remove("DefaultContact");
     info.remove("BankAccounts");
     value
+}
+
+#[cfg(feature = "server")]
+mod server_setup {
+    use std::sync::Arc;
+
+    use custgate_core::{DynStore, MemoryStore, TenantId};
+    use custgate_http::{DialectSetup, Limits, TenantSetup};
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    pub fn demo() -> TenantId {
+        TenantId::parse("demo").unwrap()
+    }
+
+    pub fn acme() -> TenantId {
+        TenantId::parse("acme").unwrap()
+    }
+
+    pub fn global() -> Value {
+        json!({"enabled": true, "max_top": 1000})
+    }
+
+    /// demo and acme, each on its own store, with default.toml's odata sections.
+    pub fn setup_with(demo_store: DynStore, acme_store: DynStore) -> DialectSetup {
+        DialectSetup {
+            global: global(),
+            tenants: vec![
+                TenantSetup {
+                    id: demo(),
+                    store: demo_store,
+                    config: Some(json!({"company_key": DEMO_KEY, "tokens": [DEMO_TOKEN]})),
+                },
+                TenantSetup {
+                    id: acme(),
+                    store: acme_store,
+                    config: Some(json!({"company_key": ACME_KEY, "tokens": [ACME_TOKEN]})),
+                },
+            ],
+            limits: Limits::default(),
+        }
+    }
+
+    /// Both tenants on one shared store (as in the application), plus the store.
+    pub fn setup() -> (DialectSetup, Arc<MemoryStore>) {
+        let store = Arc::new(MemoryStore::new());
+        (setup_with(store.clone(), store.clone()), store)
+    }
 }
