@@ -1,7 +1,7 @@
 //! What the server and client tests share: a setup equivalent to config/default.toml's
 //! odata sections for the demo and acme tenants, on in-memory stores.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use serde_json::{json, Value};
 #[cfg(feature = "server")]
