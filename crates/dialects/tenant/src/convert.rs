@@ -312,12 +312,15 @@ pub fn new_customer(body: &CustomerBody) -> Customer {
     c
 }
 
-/// The dialect's data fields of a canonical customer.
+/// The dialect's data fields of a canonical customer. Values are shown trimmed and
+/// blank ones as absent, as they would be stored through this dialect.
 pub fn to_body(c: &Customer) -> CustomerBody {
     let cus_type = match c.kind {
         Some(k) => Some(cus_type_of(k).to_owned()),
         None => extension(c, EXT_CUS_TYPE)
             .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
             .map(str::to_owned),
     };
     let (id_type, id_no) = match identification_index(c).map(|i| &c.identifications[i]) {
@@ -325,15 +328,17 @@ pub fn to_body(c: &Customer) -> CustomerBody {
             let unset = id.scheme == DEFAULT_ID_TYPE
                 && extension(c, EXT_ID_TYPE_UNSET) == Some(&Value::Bool(true));
             let scheme = (!unset).then(|| id.scheme.clone());
-            (scheme, Some(id.value.clone()))
+            let value = Some(id.value.trim()).filter(|v| !v.is_empty());
+            (scheme, value.map(str::to_owned))
         }
         None => (None, None),
     };
     let address = address_index(c).map(|i| &c.addresses[i]);
-    let addr = |f: fn(&Address) -> &Option<String>| address.and_then(|a| f(a).clone());
+    let addr = |f: fn(&Address) -> &Option<String>| address.and_then(|a| clean(f(a)));
+    let text = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
     CustomerBody {
-        cus_name: c.display_name(),
-        cus_mobile: mobile_index(c).map(|i| local_mobile(&c.phones[i].number).into_owned()),
+        cus_name: c.display_name().as_deref().and_then(text),
+        cus_mobile: mobile_index(c).and_then(|i| text(&local_mobile(c.phones[i].number.trim()))),
         cus_type,
         id_type,
         id_no,
@@ -341,9 +346,9 @@ pub fn to_body(c: &Customer) -> CustomerBody {
         street: addr(|a| &a.street),
         city: addr(|a| &a.city),
         postal_code: addr(|a| &a.postal_code),
-        email: email_index(c).map(|i| c.emails[i].address.clone()),
-        vat_no: c.tax.vat.clone(),
-        tin_no: c.tax.tin.clone(),
+        email: email_index(c).and_then(|i| text(&c.emails[i].address)),
+        vat_no: clean(&c.tax.vat),
+        tin_no: clean(&c.tax.tin),
     }
 }
 
