@@ -294,6 +294,18 @@ async fn by_seq(tenant: &Tenant, id: i64) -> Result<Customer, Error> {
         })
 }
 
+/// A store's refusal of a duplicate, as the property it is about.
+fn number_clash(e: Error, number: Option<&str>) -> Error {
+    match (e.kind(), number) {
+        (ErrorKind::AlreadyExists, Some(n)) => Error::validation_field(
+            "CustomerNumber",
+            format!("{n} is the number of another customer"),
+        ),
+        (ErrorKind::AlreadyExists, None) => Error::validation_field("CustomerNumber", e.message()),
+        _ => e,
+    }
+}
+
 fn seq_of(c: &Customer) -> i64 {
     c.seq.unwrap_or(0)
 }
@@ -464,10 +476,12 @@ async fn create(req: HttpRequest, state: Data<State>, payload: Payload) -> HttpR
         let body = read_json(payload, &state.limits).await?;
         let wire = convert::parse_customer(body, "")?;
         let customer = convert::apply(None, &wire, Mode::Create)?;
+        let number = customer.number.clone();
         let saved = tenant
             .store
             .create(&tenant.id, customer, CreateOptions::default())
-            .await?;
+            .await
+            .map_err(|e| number_clash(e, number.as_deref()))?;
         Span::current().record("id", seq_of(&saved));
         Ok(HttpResponse::Created()
             .insert_header((header::LOCATION, location(seq_of(&saved))))
@@ -495,10 +509,12 @@ async fn update(
         let wire = convert::parse_customer(body, "")?;
         let stored = by_seq(tenant, id).await?;
         let customer = convert::apply(Some(&stored), &wire, Mode::Update)?;
+        let number = customer.number.clone();
         let saved = tenant
             .store
             .update(&tenant.id, customer, Some(stored.version))
-            .await?;
+            .await
+            .map_err(|e| number_clash(e, number.as_deref()))?;
         Ok(HttpResponse::Ok().json(view.apply(convert::to_json(&saved))))
     }
     .await;

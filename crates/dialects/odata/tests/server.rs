@@ -631,8 +631,15 @@ async fn create_rules_and_numbers() {
         DEMO,
         json!({"CustomerNumber": 5000, "Info": {"Name": "dup"}})
     );
-    assert_validation(&r, "");
+    assert_validation(&r, "CustomerNumber");
     assert!(r.body["Message"].as_str().unwrap().contains("5000"));
+    let r = put!(
+        app,
+        &format!("/api/biz/customers/{}", c["ID"]),
+        DEMO,
+        json!({"CustomerNumber": 1})
+    );
+    assert_validation(&r, "CustomerNumber");
 
     assert_validation(
         &post!(app, "/api/biz/customers", DEMO, json!({"IsPrivate": true})),
