@@ -1622,7 +1622,88 @@ pub fn parse_customer(mut value: Value, path: &str) -> Result<wire::Customer, Er
             "is given twice with different casing",
         )
     })?;
-    serde_json::from_value(value).map_err(|e| Error::validation_field(path, format!("{e}")))
+    match serde_json::from_value::<wire::Customer>(value.clone()) {
+        Ok(w) => Ok(w),
+        Err(e) => {
+            // serde cannot name a property inside a flattened struct: find it.
+            let at = locate::<wire::Customer>(&value, &CUSTOMER_PARTS).unwrap_or_default();
+            Err(Error::validation_field(
+                join_path(path, &at),
+                format!("{e}"),
+            ))
+        }
+    }
+}
+
+/// How to look inside a property when searching for the one that does not parse.
+enum Part {
+    Info,
+    Address,
+    Phone,
+    Email,
+    Contact,
+    ContactInfo,
+}
+
+const CUSTOMER_PARTS: [(&str, Part); 1] = [("Info", Part::Info)];
+const INFO_PARTS: [(&str, Part); 9] = [
+    ("InvoiceAddress", Part::Address),
+    ("ShippingAddress", Part::Address),
+    ("Addresses", Part::Address),
+    ("DefaultPhone", Part::Phone),
+    ("Phones", Part::Phone),
+    ("DefaultEmail", Part::Email),
+    ("Emails", Part::Email),
+    ("DefaultContact", Part::Contact),
+    ("Contacts", Part::Contact),
+];
+const CONTACT_PARTS: [(&str, Part); 1] = [("Info", Part::ContactInfo)];
+const CONTACT_INFO_PARTS: [(&str, Part); 2] =
+    [("DefaultEmail", Part::Email), ("DefaultPhone", Part::Phone)];
+
+/// The path of the first property of `value` that does not parse as part of `T`.
+fn locate<T: DeserializeOwned>(value: &Value, parts: &[(&str, Part)]) -> Option<String> {
+    let Value::Object(m) = value else { return None };
+    for (k, v) in m {
+        let single = Value::Object(std::iter::once((k.clone(), v.clone())).collect());
+        if serde_json::from_value::<T>(single).is_ok() {
+            continue;
+        }
+        let inner = parts
+            .iter()
+            .find(|(name, _)| name == k)
+            .and_then(|(_, part)| match v {
+                Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+                    locate_part(part, item).map(|p| {
+                        if p.is_empty() {
+                            format!("[{i}]")
+                        } else {
+                            format!("[{i}].{p}")
+                        }
+                    })
+                }),
+                other => locate_part(part, other),
+            });
+        return Some(match inner.as_deref() {
+            None | Some("") => k.clone(),
+            Some(p) if p.starts_with('[') => format!("{k}{p}"),
+            Some(p) => format!("{k}.{p}"),
+        });
+    }
+    None
+}
+
+/// Where inside one value of a modelled type parsing fails (`""`: the value itself).
+fn locate_part(part: &Part, v: &Value) -> Option<String> {
+    let found = match part {
+        Part::Info => locate::<wire::BusinessRelation>(v, &INFO_PARTS),
+        Part::Address => locate::<wire::Address>(v, &[]),
+        Part::Phone => locate::<wire::Phone>(v, &[]),
+        Part::Email => locate::<wire::Email>(v, &[]),
+        Part::Contact => locate::<wire::Contact>(v, &CONTACT_PARTS),
+        Part::ContactInfo => locate::<wire::ContactInfo>(v, &CONTACT_INFO_PARTS),
+    };
+    found.or_else(|| (!v.is_object()).then(String::new))
 }
 
 fn join_path(prefix: &str, path: &str) -> String {
@@ -1715,6 +1796,28 @@ mod tests {
 
     fn fields(e: Error) -> Vec<String> {
         e.fields().iter().map(|f| f.field.clone()).collect()
+    }
+
+    #[test]
+    fn shape_errors_name_the_property() {
+        let at = |v: Value| parse_customer(v, "").unwrap_err().fields()[0].field.clone();
+        assert_eq!(at(json!({"CustomerNumber": "abc"})), "CustomerNumber");
+        assert_eq!(
+            at(json!({"Info": {"Phones": [{"Type": 1}, {"Type": "x"}]}})),
+            "Info.Phones[1].Type"
+        );
+        assert_eq!(
+            at(json!({"Info": {"DefaultEmail": {"EmailAddress": 5}}})),
+            "Info.DefaultEmail.EmailAddress"
+        );
+        assert_eq!(
+            at(json!({"Info": {"Contacts": [{"Info": {"DefaultPhone": {"Number": []}}}]}})),
+            "Info.Contacts[0].Info.DefaultPhone.Number"
+        );
+        assert_eq!(at(json!({"Info": {"Emails": 3}})), "Info.Emails");
+        assert_eq!(at(json!({"Info": "x"})), "Info");
+        let e = parse_customer(json!({"IsPrivate": "no"}), "[3]").unwrap_err();
+        assert_eq!(e.fields()[0].field, "[3].IsPrivate");
     }
 
     #[test]

@@ -679,7 +679,7 @@ async fn create_rules_and_numbers() {
             DEMO,
             json!({"CustomerNumber": "abc"})
         ),
-        "",
+        "CustomerNumber",
     );
     assert_validation(&post!(app, "/api/biz/customers", DEMO, json!([1])), "");
     assert_validation(
