@@ -305,6 +305,37 @@ mod tests {
     }
 
     #[test]
+    fn claims_are_checked() {
+        let t = hs();
+        let sign = |claims: serde_json::Value| {
+            jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &claims,
+                &EncodingKey::from_secret(b"dev-tenant-jwt-secret"),
+            )
+            .unwrap()
+        };
+        let exp = now() + 600;
+        let numeric = sign(json!({"TenantId": 42, "exp": exp}));
+        assert_eq!(t.verify(&numeric).unwrap().as_str(), "42");
+        for (claims, why) in [
+            (
+                json!({"TenantId": "demo", "exp": exp, "aud": "other"}),
+                "audience",
+            ),
+            (json!({"TenantId": "Demo", "exp": exp}), "not a tenant"),
+            (json!({"TenantId": -1, "exp": exp}), "no TenantId"),
+            (json!({"TenantId": ["demo"], "exp": exp}), "no TenantId"),
+            (json!({"TenantId": "demo", "exp": "later"}), "exp"),
+            (json!({"TenantId": "demo", "exp": now() - 1}), "expired"),
+        ] {
+            let e = t.verify(&sign(claims.clone())).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Unauthenticated);
+            assert!(e.message().contains(why), "{claims}: {e}");
+        }
+    }
+
+    #[test]
     fn dev_tokens_come_from_the_global_section() {
         let global = json!({"jwt_algorithm": "HS256", "jwt_secret": "dev-tenant-jwt-secret",
             "token_ttl_secs": 3600, "leeway_secs": 30, "max_page_size": 100});
