@@ -79,16 +79,13 @@ impl Client {
 
     /// The token to send; with login credentials a cached one unless `renew`.
     async fn bearer(&self, renew: bool) -> Result<Arc<str>, Error> {
-        let ClientAuth::Login {
-            tenant_id,
-            user_id,
-            password,
-        } = &self.config.auth
-        else {
-            let ClientAuth::Token { token } = &self.config.auth else {
-                unreachable!("two variants")
-            };
-            return Ok(Arc::from(token.expose_secret()));
+        let (tenant_id, user_id, password) = match &self.config.auth {
+            ClientAuth::Token { token } => return Ok(Arc::from(token.expose_secret())),
+            ClientAuth::Login {
+                tenant_id,
+                user_id,
+                password,
+            } => (tenant_id, user_id, password),
         };
         if !renew {
             if let Some(t) = self.token.read().ok().and_then(|t| t.clone()) {
@@ -108,14 +105,14 @@ impl Client {
         )
         .await?;
         if status != 200 {
-            let mut e = self.failure(status, &bytes);
-            if status < 500 {
-                e = Error::new(
+            return Err(if status >= 500 {
+                self.failure(status, &bytes)
+            } else {
+                Error::new(
                     ErrorKind::UpstreamAuth,
                     format!("upstream {UPSTREAM} refused the gateway's login ({status})"),
-                );
-            }
-            return Err(e);
+                )
+            });
         }
         let answer: LoginResponse =
             parse_json(UPSTREAM, &bytes, self.config.upstream.max_json_depth)?;

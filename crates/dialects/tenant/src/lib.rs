@@ -5,8 +5,8 @@
 //! Without features the crate is a pure translation library: [`wire`] (the JSON),
 //! [`convert`] (wire ↔ canonical), [`query`] (list parameters ↔ canonical query),
 //! [`validate`] and [`error`] (canonical errors → problem details). Feature `server` adds
-//! [`server`] (the actix routes), the license tokens ([`issue_dev_token`]) and the
-//! configuration types; feature `client` adds [`Client`], a `CustomerStore` over a real
+//! `server()` (the actix routes), the license tokens (`auth`, `issue_dev_token`) and the
+//! configuration types; feature `client` adds `Client`, a `CustomerStore` over a real
 //! system speaking this dialect.
 
 pub mod config;
@@ -41,7 +41,7 @@ pub use client::Client;
 /// identification and VAT number (AND-ed), one sort key, page-number paging (any offset
 /// is reached by reading the pages around it), the total from `X-Total-Count`; lookups by
 /// name, email, mobile, identification and `cusId`; create, update by `cusId`, delete (by
-/// name upstream: see [`Client`]). No status changes, versions, idempotency or client ids.
+/// name upstream: see `Client`). No status changes, versions, idempotency or client ids.
 pub fn capability() -> Capability {
     let eq = FieldOps::EQ;
     Capability {
