@@ -16,6 +16,7 @@
 
 use std::borrow::Cow;
 
+use custgate_core::model::{e164, split_e164};
 use custgate_core::{
     Address, AddressKind, Customer, CustomerId, CustomerKind, Email, Error, Identification,
     JsonMap, Phone, PhoneKind,
@@ -68,7 +69,7 @@ pub fn canonical_mobile(raw: &str) -> (String, Option<String>) {
         None
     };
     match national {
-        Some(n) => (format!("+{SAUDI_CC}{n}"), Some(SAUDI_CC.to_owned())),
+        Some(n) => (e164(Some(SAUDI_CC), n), Some(SAUDI_CC.to_owned())),
         None => (trimmed.to_owned(), None),
     }
 }
@@ -76,7 +77,7 @@ pub fn canonical_mobile(raw: &str) -> (String, Option<String>) {
 /// The dialect's form of a canonical mobile number: a Saudi E.164 mobile in the local
 /// form `05xxxxxxxx`, anything else as stored.
 pub fn local_mobile(number: &str) -> Cow<'_, str> {
-    match number.strip_prefix("+966") {
+    match split_e164(number, SAUDI_CC) {
         Some(n) if n.len() == 9 && n.starts_with('5') && n.bytes().all(|b| b.is_ascii_digit()) => {
             Cow::Owned(format!("0{n}"))
         }
