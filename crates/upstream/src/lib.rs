@@ -154,6 +154,8 @@ fn too_large(upstream: &str, limit: usize) -> Error {
         ErrorKind::UpstreamUnavailable,
         format!("upstream {upstream} answered with more than {limit} bytes"),
     )
+    // The same call would get the same oversized answer: not worth a retry.
+    .set_temporary(false)
 }
 
 /// Parses an upstream JSON body, refusing nesting deeper than `max_depth`.
@@ -166,13 +168,15 @@ pub fn parse_json<T: DeserializeOwned>(
         return Err(Error::new(
             ErrorKind::UpstreamUnavailable,
             format!("upstream {upstream} answered JSON nested deeper than {max_depth} levels"),
-        ));
+        )
+        .set_temporary(false));
     }
     serde_json::from_slice(bytes).map_err(|e| {
         Error::new(
             ErrorKind::UpstreamUnavailable,
             format!("upstream {upstream} answered with JSON we cannot read: {e}"),
         )
+        .set_temporary(false)
     })
 }
 
@@ -249,7 +253,8 @@ mod tests {
     fn deep_json_is_refused() {
         assert!(parse_json::<serde_json::Value>("u", b"[[[1]]]", 2).is_err());
         assert!(parse_json::<serde_json::Value>("u", b"[[1]]", 2).is_ok());
-        assert!(parse_json::<serde_json::Value>("u", b"{", 2).is_err());
+        let e = parse_json::<serde_json::Value>("u", b"{", 2).unwrap_err();
+        assert!(!e.is_temporary());
     }
 
     #[actix_rt::test]

@@ -384,39 +384,70 @@ impl Default for Harness {
     }
 }
 
-/// Everything `tracing` writes, at every level, while installed.
+/// Everything `tracing` writes, at every level and on every thread, while installed.
+///
+/// One global subscriber is installed once per test binary and copies each line to every
+/// capture that is active. (Scoped per-thread subscribers miss events: a callsite first hit
+/// by a test running in parallel without a subscriber is cached as uninteresting.)
 #[derive(Clone, Default)]
 pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
 
-impl LogCapture {
-    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
-            .with_writer(self.clone())
-            .finish();
-        tracing::subscriber::set_default(subscriber)
-    }
+static ACTIVE: Mutex<Vec<LogCapture>> = Mutex::new(Vec::new());
 
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+/// Stops a capture when dropped.
+pub struct CaptureGuard(LogCapture);
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        ACTIVE
+            .lock()
+            .unwrap()
+            .retain(|c| !Arc::ptr_eq(&c.0, &(self.0).0));
     }
 }
 
-impl Write for LogCapture {
+#[derive(Clone, Copy)]
+struct Router;
+
+impl Write for Router {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        for c in ACTIVE.lock().unwrap().iter() {
+            c.0.lock().unwrap().extend_from_slice(buf);
+        }
         Ok(buf.len())
     }
+
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
 }
 
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
-    type Writer = LogCapture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Router {
+    type Writer = Router;
+
+    fn make_writer(&'a self) -> Router {
+        *self
+    }
+}
+
+impl LogCapture {
+    pub fn install(&self) -> CaptureGuard {
+        static INIT: std::sync::Once = std::sync::Once::new();
+        INIT.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
+                .with_writer(Router)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other global subscriber in this test binary");
+        });
+        ACTIVE.lock().unwrap().push(self.clone());
+        CaptureGuard(self.clone())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
