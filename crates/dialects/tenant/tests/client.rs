@@ -636,7 +636,7 @@ async fn the_client_reads_the_seed_payloads() {
         ("Broken", ErrorKind::UpstreamUnavailable, true),
         ("Slow", ErrorKind::UpstreamTimeout, true),
         ("Moved", ErrorKind::UpstreamUnavailable, false),
-        ("Huge", ErrorKind::UpstreamUnavailable, true),
+        ("Huge", ErrorKind::UpstreamUnavailable, false),
         ("Invalid", ErrorKind::Validation, false),
     ] {
         let e = c.find(&t, &Key::Name(name.into())).await.unwrap_err();
