@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 /// What went wrong, as far as a caller needs to decide what to do about it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum ErrorKind {
     /// The customer (or another addressed thing) does not exist in this tenant.
     NotFound,
@@ -79,6 +78,25 @@ impl ErrorKind {
             ErrorKind::UpstreamUnavailable | ErrorKind::UpstreamAuth => 502,
             ErrorKind::UpstreamTimeout => 504,
             ErrorKind::Unexpected => 500,
+        }
+    }
+}
+
+impl ErrorKind {
+    /// The kind for a failure status answered by another system (an upstream): what the
+    /// status means to the gateway, not what the gateway would answer.
+    pub fn from_http_status(status: u16) -> ErrorKind {
+        match status {
+            400 | 422 => ErrorKind::Validation,
+            401 => ErrorKind::UpstreamAuth,
+            403 => ErrorKind::Forbidden,
+            404 | 410 => ErrorKind::NotFound,
+            409 => ErrorKind::AlreadyExists,
+            412 => ErrorKind::VersionMismatch,
+            429 => ErrorKind::RateLimited,
+            408 | 504 => ErrorKind::UpstreamTimeout,
+            501 => ErrorKind::Unsupported,
+            _ => ErrorKind::UpstreamUnavailable,
         }
     }
 }

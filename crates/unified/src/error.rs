@@ -209,9 +209,6 @@ impl From<Error> for Problem {
             ErrorKind::UpstreamTimeout => (504, "upstream-timeout", "Backend timed out"),
             ErrorKind::UpstreamAuth => (502, "upstream-auth", "Backend refused the gateway"),
             ErrorKind::Unexpected => (500, "internal", "Internal error"),
-            // `ErrorKind` is non-exhaustive; a kind added later is an internal error here
-            // until this match names it.
-            _ => (500, "internal", "Internal error"),
         };
         let mut p = Problem::new(status, slug, title, e.message().to_owned());
         p.0.errors = e.fields().to_vec();

@@ -71,7 +71,6 @@ pub fn reply<T>(action: Action, e: &Error) -> (u16, Envelope<T>) {
             failed(502, "The customer system is not available.")
         }
         ErrorKind::Unexpected => failed(500, "An error has occurred."),
-        _ => failed(500, "An error has occurred."),
     }
 }
 
@@ -91,7 +90,7 @@ pub fn from_envelope(upstream: &str, code: i64, message: &str, is_valid_user: bo
     } else if code == CODE_REFUSED {
         ErrorKind::Validation
     } else {
-        custgate_upstream_status_kind(code)
+        u16::try_from(code).map_or(ErrorKind::UpstreamUnavailable, ErrorKind::from_http_status)
     };
     let reason = message
         .split_once(" failed.")
@@ -112,22 +111,6 @@ pub fn from_envelope(upstream: &str, code: i64, message: &str, is_valid_user: bo
         err = err.set_temporary(true);
     }
     err
-}
-
-/// The kind of an envelope `Code` other than 200 and 403 (the same table the shared
-/// upstream plumbing uses for HTTP statuses, repeated here so that the crate's pure part
-/// needs no HTTP client).
-fn custgate_upstream_status_kind(code: i64) -> ErrorKind {
-    match code {
-        400 | 422 => ErrorKind::Validation,
-        401 => ErrorKind::UpstreamAuth,
-        404 | 410 => ErrorKind::NotFound,
-        409 => ErrorKind::AlreadyExists,
-        429 => ErrorKind::RateLimited,
-        408 | 504 => ErrorKind::UpstreamTimeout,
-        501 => ErrorKind::Unsupported,
-        _ => ErrorKind::UpstreamUnavailable,
-    }
 }
 
 #[cfg(test)]

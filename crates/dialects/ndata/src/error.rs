@@ -84,9 +84,6 @@ pub fn problem(err: &Error, cx: &ProblemContext<'_>) -> (u16, ProblemDetails) {
         ErrorKind::UpstreamUnavailable | ErrorKind::UpstreamAuth => (502, None, "Bad Gateway"),
         ErrorKind::UpstreamTimeout => (504, None, "Gateway Timeout"),
         ErrorKind::Unexpected => (500, None, "Internal Server Error"),
-        // `ErrorKind` is non-exhaustive: a kind added later is a server error until
-        // it is given its own line above.
-        _ => (500, None, "Internal Server Error"),
     };
     let detail = if status == 500 {
         // The message may hold internals; the trace id finds it in the logs.

@@ -68,7 +68,6 @@ pub fn render(e: &Error, reference: &str) -> (u16, Value) {
         ErrorKind::UpstreamTimeout => server(504, e.message()),
         // Internal failures: the reference is enough to find the details in the log.
         ErrorKind::Unexpected => server(500, "an unexpected error occurred"),
-        _ => server(500, "an unexpected error occurred"),
     }
 }
 

@@ -128,7 +128,6 @@ pub fn to_problem(err: &Error, trace_id: &str) -> (u16, ProblemDetails) {
         ),
         // Internal details stay in the log.
         ErrorKind::Unexpected => (500, None),
-        _ => (500, None),
     };
     (status, problem(status, detail, trace_id))
 }
