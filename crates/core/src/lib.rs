@@ -5,6 +5,7 @@ pub mod error;
 pub mod eval;
 pub mod field;
 pub mod ids;
+pub mod json;
 pub mod memory;
 pub mod model;
 pub mod query;

@@ -1,5 +1,6 @@
 //! Request limits shared by every dialect: body size (413) and JSON nesting depth (400).
 
+use custgate_core::json::nesting_depth;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -48,33 +49,6 @@ impl JsonBodyError {
     }
 }
 
-/// The nesting depth of a JSON text, found without parsing it (strings are skipped).
-pub fn json_depth(bytes: &[u8]) -> usize {
-    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
-    for &b in bytes {
-        if in_str {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_str = false;
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_str = true,
-            b'{' | b'[' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
-}
-
 impl Limits {
     /// Parses a JSON body within the limits.
     pub fn parse_json<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, JsonBodyError> {
@@ -83,7 +57,7 @@ impl Limits {
                 limit: self.max_body_bytes,
             });
         }
-        if json_depth(bytes) > self.max_json_depth {
+        if nesting_depth(bytes) > self.max_json_depth {
             return Err(JsonBodyError::TooDeep {
                 limit: self.max_json_depth,
             });
@@ -101,13 +75,6 @@ impl Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn depth_skips_strings() {
-        assert_eq!(json_depth(br#"{"a":[1,{"b":"[[[{"}]}"#), 3);
-        assert_eq!(json_depth(br#""\"[""#), 0);
-        assert_eq!(json_depth(b"1"), 0);
-    }
 
     #[test]
     fn parse_json_enforces_limits() {

@@ -102,18 +102,7 @@ pub fn transport_error(upstream: &str, e: &reqwest::Error) -> Error {
 
 /// The canonical kind for an upstream HTTP status that is not a success.
 pub fn status_kind(status: u16) -> ErrorKind {
-    match status {
-        400 | 422 => ErrorKind::Validation,
-        401 => ErrorKind::UpstreamAuth,
-        403 => ErrorKind::Forbidden,
-        404 | 410 => ErrorKind::NotFound,
-        409 => ErrorKind::AlreadyExists,
-        412 => ErrorKind::VersionMismatch,
-        429 => ErrorKind::RateLimited,
-        408 | 504 => ErrorKind::UpstreamTimeout,
-        501 => ErrorKind::Unsupported,
-        _ => ErrorKind::UpstreamUnavailable,
-    }
+    ErrorKind::from_http_status(status)
 }
 
 /// A canonical error for an upstream HTTP status, with the upstream's message.
@@ -164,7 +153,7 @@ pub fn parse_json<T: DeserializeOwned>(
     bytes: &[u8],
     max_depth: usize,
 ) -> Result<T, Error> {
-    if json_depth(bytes) > max_depth {
+    if custgate_core::json::nesting_depth(bytes) > max_depth {
         return Err(Error::new(
             ErrorKind::UpstreamUnavailable,
             format!("upstream {upstream} answered JSON nested deeper than {max_depth} levels"),
@@ -178,31 +167,6 @@ pub fn parse_json<T: DeserializeOwned>(
         )
         .set_temporary(false)
     })
-}
-
-fn json_depth(bytes: &[u8]) -> usize {
-    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
-    for &b in bytes {
-        if in_str {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_str = true,
-            b'{' | b'[' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
 }
 
 /// Sends a request and returns the status and the body (capped), mapping transport
