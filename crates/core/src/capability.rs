@@ -7,7 +7,9 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::field::{Field, ValueType};
+use crate::ids::Version;
 use crate::query::{CmpOp, Filter, Key, Query, TextOp};
+use crate::store::CreateOptions;
 
 /// The operations one field supports in filters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -341,6 +343,28 @@ impl Capability {
     }
 }
 
+impl Capability {
+    /// `check_op(Create)`, and the idempotency key when one is asked for.
+    pub fn check_create(&self, options: &CreateOptions) -> Result<()> {
+        self.check_op(Operation::Create)?;
+        if options.idempotency.is_some() && !self.idempotency {
+            return Err(Self::unsupported("idempotent creates (idempotency keys)"));
+        }
+        Ok(())
+    }
+
+    /// `check_op(op)`, and the expected version when the write is conditional.
+    pub fn check_write(&self, op: Operation, expected: Option<Version>) -> Result<()> {
+        self.check_op(op)?;
+        if expected.is_some() && !self.expected_version {
+            return Err(Self::unsupported(
+                "conditional writes (an expected version)",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A store operation, for capability checks and messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Operation {
@@ -404,6 +428,34 @@ mod tests {
         let e = cap.check_find(&Key::Email("a@b".into())).unwrap_err();
         assert!(e.message().contains("by email"));
         assert!(cap.check_op(Operation::Delete).is_err());
+    }
+
+    #[test]
+    fn write_options_need_their_capability() {
+        let cap = Capability {
+            create: true,
+            update: true,
+            ..Capability::default()
+        };
+        assert!(cap.check_create(&CreateOptions::default()).is_ok());
+        let keyed = CreateOptions {
+            idempotency: Some(crate::Idempotency {
+                key: crate::IdempotencyKey::parse("k").unwrap(),
+                fingerprint: "f".into(),
+            }),
+        };
+        assert_eq!(
+            cap.check_create(&keyed).unwrap_err().kind(),
+            ErrorKind::Unsupported
+        );
+        assert!(cap.check_write(Operation::Update, None).is_ok());
+        assert!(cap
+            .check_write(Operation::Update, Some(Version::FIRST))
+            .is_err());
+        assert!(cap.check_write(Operation::Delete, None).is_err());
+        assert!(Capability::full()
+            .check_write(Operation::Update, Some(Version::FIRST))
+            .is_ok());
     }
 
     #[test]

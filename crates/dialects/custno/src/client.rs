@@ -348,12 +348,7 @@ impl CustomerStore for Client {
         customer: Customer,
         options: CreateOptions,
     ) -> Result<Customer> {
-        self.capability.check_op(Operation::Create)?;
-        if options.idempotency.is_some() {
-            return Err(Error::unsupported(
-                "idempotent creates (ManEx has no idempotency keys)",
-            ));
-        }
+        self.capability.check_create(&options)?;
         customer.check()?;
         let desired = record_json(&convert::to_record(&customer));
         let baseline = record_json(&convert::to_record(&Customer::default()));
@@ -397,12 +392,7 @@ impl CustomerStore for Client {
         customer: Customer,
         expected: Option<Version>,
     ) -> Result<Customer> {
-        self.capability.check_op(Operation::Update)?;
-        if expected.is_some() {
-            return Err(Error::unsupported(
-                "conditional updates (ManEx keeps no versions)",
-            ));
-        }
+        self.capability.check_write(Operation::Update, expected)?;
         customer.check()?;
         let current = self.current(&customer.id).await?;
         let number = canonical_number(current.body.custno.as_deref().unwrap_or(""));

@@ -404,12 +404,7 @@ impl CustomerStore for Client {
         customer: Customer,
         options: CreateOptions,
     ) -> Result<Customer, Error> {
-        self.capability.check_op(Operation::Create)?;
-        if options.idempotency.is_some() {
-            return Err(Error::unsupported(
-                "the backend cannot do idempotency keys (NData has none)",
-            ));
-        }
+        self.capability.check_create(&options)?;
         customer.check()?;
         let mut w = convert::to_wire(&customer, Utc::now());
         w.status = None;

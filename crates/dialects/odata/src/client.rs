@@ -444,12 +444,7 @@ impl CustomerStore for Client {
         customer: Customer,
         options: CreateOptions,
     ) -> Result<Customer> {
-        self.capability.check_op(custgate_core::Operation::Create)?;
-        if options.idempotency.is_some() {
-            return Err(Error::unsupported(
-                "the odata upstream has no idempotency keys",
-            ));
-        }
+        self.capability.check_create(&options)?;
         if customer.number.is_some() && convert::number_to_int(customer.number.as_deref()).is_none()
         {
             return Err(Error::validation_field(
@@ -472,12 +467,8 @@ impl CustomerStore for Client {
         customer: Customer,
         expected: Option<Version>,
     ) -> Result<Customer> {
-        self.capability.check_op(custgate_core::Operation::Update)?;
-        if expected.is_some() {
-            return Err(Error::unsupported(
-                "the odata upstream has no record versions",
-            ));
-        }
+        self.capability
+            .check_write(custgate_core::Operation::Update, expected)?;
         if customer.number.is_some() && convert::number_to_int(customer.number.as_deref()).is_none()
         {
             return Err(Error::validation_field(
@@ -506,12 +497,8 @@ impl CustomerStore for Client {
         id: &CustomerId,
         expected: Option<Version>,
     ) -> Result<Customer> {
-        self.capability.check_op(custgate_core::Operation::Delete)?;
-        if expected.is_some() {
-            return Err(Error::unsupported(
-                "the odata upstream has no record versions",
-            ));
-        }
+        self.capability
+            .check_write(custgate_core::Operation::Delete, expected)?;
         let n = upstream_id(id)?;
         let (current, _) = self.fetch(n).await?;
         self.send(self.request(Method::DELETE, &format!("api/biz/customers/{n}"))?)

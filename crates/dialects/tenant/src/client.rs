@@ -453,12 +453,7 @@ impl CustomerStore for Client {
         customer: Customer,
         options: CreateOptions,
     ) -> Result<Customer, Error> {
-        self.capability.check_op(Operation::Create)?;
-        if options.idempotency.is_some() {
-            return Err(Error::unsupported(
-                "the tenant API cannot do idempotent creates (idempotency keys)",
-            ));
-        }
+        self.capability.check_create(&options)?;
         let url = self.customer_url(None)?;
         let a = self
             .call(Method::POST, url.clone(), &[], Some(&to_body(&customer)))
@@ -475,12 +470,7 @@ impl CustomerStore for Client {
         customer: Customer,
         expected: Option<Version>,
     ) -> Result<Customer, Error> {
-        self.capability.check_op(Operation::Update)?;
-        if expected.is_some() {
-            return Err(Error::unsupported(
-                "the tenant API cannot do conditional writes (expected version)",
-            ));
-        }
+        self.capability.check_write(Operation::Update, expected)?;
         let cus_id = customer
             .seq
             .or_else(|| Self::cus_id(&customer.id))
@@ -501,12 +491,7 @@ impl CustomerStore for Client {
         id: &CustomerId,
         expected: Option<Version>,
     ) -> Result<Customer, Error> {
-        self.capability.check_op(Operation::Delete)?;
-        if expected.is_some() {
-            return Err(Error::unsupported(
-                "the tenant API cannot do conditional deletes (expected version)",
-            ));
-        }
+        self.capability.check_write(Operation::Delete, expected)?;
         let cus_id = Self::cus_id(id).ok_or_else(|| Self::not_found(id))?;
         let record = self
             .locate(cus_id)
