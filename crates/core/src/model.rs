@@ -329,27 +329,38 @@ impl Customer {
         }
     }
 
-    /// The default (or first) email address.
-    pub fn default_email(&self) -> Option<&Email> {
+    /// The position of the default (or first) email address: the one a dialect with a
+    /// single email field shows and writes.
+    pub fn email_index(&self) -> Option<usize> {
         self.emails
             .iter()
-            .find(|e| e.default)
-            .or_else(|| self.emails.first())
+            .position(|e| e.default)
+            .or((!self.emails.is_empty()).then_some(0))
+    }
+
+    /// The position of the default (or first) phone of `kind`, or of any kind with `None`:
+    /// the one a dialect with a single phone field of that kind shows and writes.
+    pub fn phone_index(&self, kind: Option<PhoneKind>) -> Option<usize> {
+        let of_kind = |p: &Phone| kind.is_none_or(|k| p.kind == k);
+        self.phones
+            .iter()
+            .position(|p| of_kind(p) && p.default)
+            .or_else(|| self.phones.iter().position(of_kind))
+    }
+
+    /// The default (or first) email address.
+    pub fn default_email(&self) -> Option<&Email> {
+        self.email_index().map(|i| &self.emails[i])
     }
 
     /// The default (or first) phone of any kind.
     pub fn default_phone(&self) -> Option<&Phone> {
-        self.phones
-            .iter()
-            .find(|p| p.default)
-            .or_else(|| self.phones.first())
+        self.phone_index(None).map(|i| &self.phones[i])
     }
 
     /// The default (or first) phone of a kind.
     pub fn phone_of(&self, kind: PhoneKind) -> Option<&Phone> {
-        let mut of_kind = self.phones.iter().filter(|p| p.kind == kind);
-        let first = of_kind.clone().next();
-        of_kind.find(|p| p.default).or(first)
+        self.phone_index(Some(kind)).map(|i| &self.phones[i])
     }
 
     /// The first address of a kind.
@@ -533,6 +544,15 @@ mod tests {
         assert_eq!(c.phone_of(PhoneKind::Mobile).unwrap().number, "+2");
         assert_eq!(c.default_phone().unwrap().number, "+2");
         assert!(c.phone_of(PhoneKind::Fax).is_none());
+        assert_eq!(c.phone_index(Some(PhoneKind::Mobile)), Some(1));
+        assert_eq!(c.phone_index(None), Some(1));
+        assert_eq!(c.phone_index(Some(PhoneKind::Fax)), None);
+        assert_eq!(c.email_index(), None);
+        c.emails.push(Email {
+            address: "a@b".into(),
+            ..Email::default()
+        });
+        assert_eq!(c.email_index(), Some(0));
     }
 
     #[test]

@@ -375,11 +375,7 @@ fn set_ext(c: &mut Customer, key: &str, value: Option<Value>) {
 /// Sets (or with `None` removes) the phone of one kind that `PHONE`/`FAX` show: the
 /// default (or first) of the kind keeps its place and flags; other kinds are untouched.
 fn set_phone(c: &mut Customer, kind: PhoneKind, number: Option<&str>) {
-    let shown = c
-        .phones
-        .iter()
-        .position(|p| p.kind == kind && p.default)
-        .or_else(|| c.phones.iter().position(|p| p.kind == kind));
+    let shown = c.phone_index(Some(kind));
     match (number, shown) {
         (Some(n), Some(i)) => {
             let p = &mut c.phones[i];

@@ -344,12 +344,7 @@ fn non_blank(s: &Option<String>) -> Option<String> {
 /// NData's `email` is the default (or first) email: a value replaces its address (or
 /// adds a default email), null removes it.
 fn set_default_email(c: &mut Customer, address: Option<String>) {
-    let idx = c
-        .emails
-        .iter()
-        .position(|e| e.default)
-        .or((!c.emails.is_empty()).then_some(0));
-    match (idx, address) {
+    match (c.email_index(), address) {
         (Some(i), Some(a)) => c.emails[i].address = a,
         (None, Some(a)) => c.emails.push(Email {
             address: a,
@@ -365,12 +360,7 @@ fn set_default_email(c: &mut Customer, address: Option<String>) {
 
 /// NData's `phone` is the default (or first) phone, handled like `email`.
 fn set_default_phone(c: &mut Customer, number: Option<String>) {
-    let idx = c
-        .phones
-        .iter()
-        .position(|p| p.default)
-        .or((!c.phones.is_empty()).then_some(0));
-    match (idx, number) {
+    match (c.phone_index(None), number) {
         (Some(i), Some(n)) => c.phones[i].number = n,
         (None, Some(n)) => c.phones.push(Phone {
             kind: PhoneKind::Phone,

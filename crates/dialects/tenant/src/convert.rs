@@ -119,26 +119,6 @@ fn clean(v: &Option<String>) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn mobile_index(c: &Customer) -> Option<usize> {
-    let mobiles = || {
-        c.phones
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.kind == PhoneKind::Mobile)
-    };
-    mobiles()
-        .find(|(_, p)| p.default)
-        .or_else(|| mobiles().next())
-        .map(|(i, _)| i)
-}
-
-fn email_index(c: &Customer) -> Option<usize> {
-    c.emails
-        .iter()
-        .position(|e| e.default)
-        .or_else(|| (!c.emails.is_empty()).then_some(0))
-}
-
 fn identification_index(c: &Customer) -> Option<usize> {
     c.identifications
         .iter()
@@ -199,7 +179,10 @@ fn extension<'a>(c: &'a Customer, key: &str) -> Option<&'a Value> {
 pub fn apply(body: &CustomerBody, c: &mut Customer) {
     c.name.display = clean(&body.cus_name);
 
-    match (clean(&body.cus_mobile), mobile_index(c)) {
+    match (
+        clean(&body.cus_mobile),
+        c.phone_index(Some(PhoneKind::Mobile)),
+    ) {
         (Some(raw), idx) => {
             let (number, country_code) = canonical_mobile(&raw);
             match idx {
@@ -257,7 +240,7 @@ pub fn apply(body: &CustomerBody, c: &mut Customer) {
         }
     }
 
-    match (clean(&body.email), email_index(c)) {
+    match (clean(&body.email), c.email_index()) {
         (Some(address), Some(i)) => c.emails[i].address = address,
         (Some(address), None) => c.emails.push(Email {
             address,
@@ -339,7 +322,9 @@ pub fn to_body(c: &Customer) -> CustomerBody {
     let text = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
     CustomerBody {
         cus_name: c.display_name().as_deref().and_then(text),
-        cus_mobile: mobile_index(c).and_then(|i| text(&local_mobile(c.phones[i].number.trim()))),
+        cus_mobile: c
+            .phone_index(Some(PhoneKind::Mobile))
+            .and_then(|i| text(&local_mobile(c.phones[i].number.trim()))),
         cus_type,
         id_type,
         id_no,
@@ -347,7 +332,7 @@ pub fn to_body(c: &Customer) -> CustomerBody {
         street: addr(|a| &a.street),
         city: addr(|a| &a.city),
         postal_code: addr(|a| &a.postal_code),
-        email: email_index(c).and_then(|i| text(&c.emails[i].address)),
+        email: c.email_index().and_then(|i| text(&c.emails[i].address)),
         vat_no: clean(&c.tax.vat),
         tin_no: clean(&c.tax.tin),
     }

@@ -197,16 +197,7 @@ pub fn main_address(c: &Customer) -> Option<&Address> {
 /// The index of the mobile the row shows in `mobileNumber`: the default mobile, else the
 /// first.
 fn primary_mobile_index(c: &Customer) -> Option<usize> {
-    let mobiles = || {
-        c.phones
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.kind == PhoneKind::Mobile)
-    };
-    mobiles()
-        .find(|(_, p)| p.default)
-        .or_else(|| mobiles().next())
-        .map(|(i, _)| i)
+    c.phone_index(Some(PhoneKind::Mobile))
 }
 
 pub fn primary_mobile(c: &Customer) -> Option<&Phone> {
