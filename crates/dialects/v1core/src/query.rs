@@ -23,17 +23,14 @@ pub struct Criteria {
 
 /// `568617084` → `+966568617084`.
 pub fn mobile_to_e164(national: &str) -> String {
-    format!("+{DEFAULT_PHONE_CODE}{}", national.trim())
+    custgate_core::model::e164(Some(DEFAULT_PHONE_CODE), national)
 }
 
 /// `+966568617084` → `568617084`, for Saudi mobile numbers (starting with 5) only: the
 /// only numbers the API can search.
 pub fn e164_to_mobile(number: &str) -> Option<&str> {
-    let national = number
-        .trim()
-        .strip_prefix('+')?
-        .strip_prefix(DEFAULT_PHONE_CODE)?;
-    (national.starts_with('5') && national.bytes().all(|b| b.is_ascii_digit())).then_some(national)
+    custgate_core::model::split_e164(number.trim(), DEFAULT_PHONE_CODE)
+        .filter(|n| n.starts_with('5') && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 impl Criteria {
