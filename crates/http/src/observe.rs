@@ -61,7 +61,12 @@ pub fn dialect_of(path: &str) -> &'static str {
 
 /// The path with secret segments (the ManEx API key) replaced.
 pub fn redact_path(path: &str) -> String {
-    if dialect_of(path) != "custno" {
+    redact(path, dialect_of(path))
+}
+
+/// [`redact_path`] for a path already classified by [`dialect_of`].
+fn redact(path: &str, dialect: &str) -> String {
+    if dialect != "custno" {
         return path.to_owned();
     }
     // `/API/Customer/Get/KEY`: the key follows the action; `/api/CustomerAdd/KEY`: it
@@ -144,11 +149,6 @@ impl Metrics {
         }
     }
 
-    /// Lets other components register their own metrics.
-    pub fn registry_mut(&mut self) -> &mut Registry {
-        &mut self.registry
-    }
-
     /// The metrics in the Prometheus/OpenMetrics text format.
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -219,7 +219,7 @@ pub async fn observe(
         request_id = %id,
         dialect,
         method = %method,
-        path = %redact_path(&path),
+        path = %redact(&path, dialect),
         status,
         latency_ms = elapsed.as_secs_f64() * 1000.0,
         "Request served"
