@@ -217,19 +217,6 @@ impl Filter {
             _ => 1,
         }
     }
-
-    /// Every field the filter reads.
-    pub fn fields(&self, out: &mut Vec<Field>) {
-        match self {
-            Filter::And(v) | Filter::Or(v) => v.iter().for_each(|f| f.fields(out)),
-            Filter::Not(f) => f.fields(out),
-            Filter::Compare { field, .. }
-            | Filter::Text { field, .. }
-            | Filter::In { field, .. }
-            | Filter::IsNull { field } => out.push(*field),
-            Filter::Search(_) => out.extend_from_slice(Field::SEARCH),
-        }
-    }
 }
 
 impl fmt::Display for Filter {
