@@ -3,6 +3,7 @@
 pub mod dialect;
 pub mod limits;
 pub mod observe;
+pub mod report;
 pub mod secret;
 
 pub use dialect::{
