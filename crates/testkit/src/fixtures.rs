@@ -305,3 +305,201 @@ pub fn sample_customers() -> Vec<Customer> {
 
     out
 }
+
+/// The richest canonical customer: every field of the model holds a value other than its
+/// default, multi-valued fields hold several entries (with every field of each entry
+/// set), and the extensions hold an object no dialect knows. Codes are ones the dialects'
+/// tables know (`SA`, `male`, `ar`, `llc`…), so what a dialect drops is what it cannot
+/// hold, not what it cannot look up. The id is fresh on every call.
+pub fn everything() -> Customer {
+    let mut c = Customer::new();
+    c.seq = Some(1001);
+    c.number = Some("1001".into());
+    c.external_id = Some("ext-1001".into());
+    c.reference_no = Some("REF-1001".into());
+    c.kind = Some(CustomerKind::Company);
+    c.name = custgate_core::Names {
+        display: Some("Param Trading".into()),
+        first: Some("John".into()),
+        middle: Some("Quincy".into()),
+        last: Some("Doe".into()),
+        company: Some("Param Trading LLC".into()),
+        contact_person: Some("Jane Roe".into()),
+    };
+    c.identifications = vec![
+        ident("CRN", "1010101010"),
+        ident("NAT", "1234567890"),
+        ident("ORG", "914012708"),
+        ident("CRN", "2020202020"),
+    ];
+    c.tax.vat = Some("300000000000003".into());
+    c.tax.tin = Some("123456789012345".into());
+    c.emails = vec![
+        Email {
+            address: "john@param.example".into(),
+            description: Some("work".into()),
+            default: true,
+        },
+        Email {
+            address: "billing@param.example".into(),
+            description: Some("invoices".into()),
+            default: false,
+        },
+        Email {
+            address: "john.doe@home.example".into(),
+            description: Some("private".into()),
+            default: false,
+        },
+    ];
+    c.phones = vec![
+        Phone {
+            kind: PhoneKind::Mobile,
+            number: "+966555000001".into(),
+            country_code: Some("966".into()),
+            description: Some("main mobile".into()),
+            default: true,
+        },
+        Phone {
+            kind: PhoneKind::Mobile,
+            number: "+971501234567".into(),
+            country_code: Some("971".into()),
+            description: Some("Dubai mobile".into()),
+            default: false,
+        },
+        Phone {
+            kind: PhoneKind::Phone,
+            number: "+966112345678".into(),
+            country_code: Some("966".into()),
+            description: Some("office".into()),
+            default: false,
+        },
+        Phone {
+            kind: PhoneKind::Fax,
+            number: "+966112345679".into(),
+            country_code: Some("966".into()),
+            description: Some("office fax".into()),
+            default: false,
+        },
+    ];
+    let full_address = |kind, city: &str, district: &str| Address {
+        kind,
+        lines: vec!["Tower B".into(), "Floor 12".into()],
+        building_no: Some("1234".into()),
+        unit_no: Some("56".into()),
+        street: Some("King Fahd Road".into()),
+        district: Some(district.into()),
+        city: Some(city.into()),
+        region: Some("Riyadh".into()),
+        postal_code: Some("12345".into()),
+        country: Some("Saudi Arabia".into()),
+        country_code: Some("SA".into()),
+    };
+    c.addresses = vec![
+        full_address(AddressKind::Billing, "Riyadh", "Al Olaya"),
+        full_address(AddressKind::Shipping, "Riyadh", "Al Malaz"),
+        full_address(AddressKind::Other, "Riyadh", "Al Murabba"),
+    ];
+    c.contacts = vec![
+        Contact {
+            name: Some("Jane Doe".into()),
+            phone: Some("+966555000002".into()),
+            email: Some("jane@home.example".into()),
+            relation: Some("brother".into()),
+            profession: Some("Engineer".into()),
+            remarks: Some("call after 5".into()),
+            primary: true,
+            active: true,
+            start_date: chrono::NaiveDate::from_ymd_opt(2020, 1, 1),
+            end_date: chrono::NaiveDate::from_ymd_opt(2030, 12, 31),
+        },
+        Contact {
+            name: Some("Omar Doe".into()),
+            phone: Some("+966555000003".into()),
+            email: Some("omar@home.example".into()),
+            relation: Some("friend".into()),
+            profession: Some("Teacher".into()),
+            remarks: Some("weekends".into()),
+            primary: false,
+            active: true,
+            start_date: chrono::NaiveDate::from_ymd_opt(2021, 6, 1),
+            end_date: chrono::NaiveDate::from_ymd_opt(2029, 6, 1),
+        },
+    ];
+    c.status = Status::Inactive;
+    c.activation_time = Some(at(2022, 1, 1, 8, 0, 0));
+    c.expiration_time = Some(at(2032, 12, 31, 23, 59, 59));
+    c.finance = custgate_core::Finance {
+        credit_limit: Some(dec("50000.5")),
+        credit_balance: Some(Money {
+            amount: dec("250.75"),
+            currency: Some("SAR".into()),
+        }),
+        receivable_high_balance: Some(dec("12000.25")),
+        payment_terms: Some("NET 30".into()),
+        credit_days: Some(30),
+        credit_status: Some("OK".into()),
+        discount_rate: Some(dec("10.5")),
+        credit_rate: Some(dec("2.25")),
+        taxable: Some(true),
+        currency: Some("SAR".into()),
+    };
+    c.sales = custgate_core::Sales {
+        territory: Some("Central".into()),
+        division: Some("Retail".into()),
+        reps: vec!["rep-1".into(), "rep-2".into()],
+        reseller_no: Some("R-77".into()),
+        discount_id: Some("D10".into()),
+    };
+    c.cards = vec![
+        Card {
+            serial_number: "CARD-0001".into(),
+            external_id: Some("card-ext-1".into()),
+            active: true,
+            is_virtual: true,
+            processor: Some("P1".into()),
+            status: Some("Valid".into()),
+            status_time: Some(at(2023, 3, 1, 10, 0, 0)),
+            status_reason: Some("issued".into()),
+            activation_time: Some(at(2023, 3, 1, 0, 0, 0)),
+            expiration_time: Some(at(2027, 3, 1, 0, 0, 0)),
+            note: Some("loyalty".into()),
+            meta: Some([("tier".to_owned(), json!("gold"))].into_iter().collect()),
+        },
+        Card {
+            serial_number: "CARD-0002".into(),
+            external_id: Some("card-ext-2".into()),
+            active: true,
+            is_virtual: false,
+            processor: Some("P2".into()),
+            status: Some("Blocked".into()),
+            status_time: Some(at(2024, 5, 1, 9, 30, 0)),
+            status_reason: Some("lost".into()),
+            activation_time: Some(at(2024, 1, 1, 0, 0, 0)),
+            expiration_time: Some(at(2028, 1, 1, 0, 0, 0)),
+            note: Some("payment".into()),
+            meta: Some([("limit".to_owned(), json!(500))].into_iter().collect()),
+        },
+    ];
+    c.locale = custgate_core::Locale {
+        preferred_language: Some("ar".into()),
+        nationality: Some("SA".into()),
+        gender: Some("male".into()),
+        birth_date: chrono::NaiveDate::from_ymd_opt(1980, 5, 17),
+        occupation: Some("Merchant".into()),
+        industry: Some("trading".into()),
+        income_band: Some("above_30000".into()),
+        preferred_contact_type: Some("email".into()),
+        company_type: Some("llc".into()),
+    };
+    c.note = Some("VIP customer".into());
+    c.meta.insert("segment".into(), json!("enterprise"));
+    c.meta.insert("since".into(), json!(2019));
+    c.custom.insert("score".into(), json!(42));
+    c.custom.insert("newsletter".into(), json!(true));
+    c.extension_mut("partner")
+        .insert("segment".into(), json!("retail"));
+    c.created_at = Some(at(2019, 4, 1, 9, 0, 0));
+    c.updated_at = Some(at(2024, 6, 1, 12, 0, 0));
+    c.version = custgate_core::Version::new(3).expect("valid fixture version");
+    c
+}

@@ -16,6 +16,7 @@
 
 use std::borrow::Cow;
 
+use custgate_core::diff::keep_assigned;
 use custgate_core::model::{e164, split_e164};
 use custgate_core::{
     Address, AddressKind, Customer, CustomerId, CustomerKind, Email, Error, Identification,
@@ -357,6 +358,24 @@ pub fn from_record(r: &CustomerRecord) -> Result<Customer, Error> {
     };
     apply(&r.body(), &mut c);
     Ok(c)
+}
+
+/// What `c` looks like once the upstream client (`Client`, feature `client`) has written
+/// it to an upstream tenant API and read it back: [`to_body`] (what the client sends) as the record
+/// the upstream answers, read with [`from_record`] (what the client makes of the answer),
+/// through JSON as on the wire, assuming the upstream stores what it is sent. The fields
+/// the upstream assigns (`id`, `seq`, `version`, timestamps) are `c`'s own (see
+/// [`keep_assigned`]). `dropped_fields(c, &carried(c))` names what a tenant upstream
+/// cannot carry.
+pub fn carried(c: &Customer) -> Customer {
+    let sent = CustomerRecord::new(c.seq.unwrap_or(1), to_body(c));
+    let answer = serde_json::to_value(&sent)
+        .and_then(serde_json::from_value::<CustomerRecord>)
+        .unwrap_or(sent);
+    // `from_record` fails only on an id it cannot make from `cusId`; nothing is carried then.
+    let mut kept = from_record(&answer).unwrap_or_default();
+    keep_assigned(c, &mut kept);
+    kept
 }
 
 #[cfg(test)]

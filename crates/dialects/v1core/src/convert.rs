@@ -18,6 +18,7 @@
 //! requested is looked up again by its id.
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
+use custgate_core::diff::keep_assigned;
 use custgate_core::model::{e164, normalize_country_code, split_e164};
 use custgate_core::{
     Address, AddressKind, Contact, Customer, CustomerId, CustomerKind, Email, Identification,
@@ -707,6 +708,33 @@ fn decode_contact(k: &ContactDto, l: &Lookups) -> Contact {
         start_date: k.contact_start_date.as_deref().and_then(parse_date),
         end_date: k.contact_end_date.as_deref().and_then(parse_date),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// What a v1core record can hold
+// ---------------------------------------------------------------------------------------
+
+/// What a v1core record can hold of `c`: `c` as one row of the answer ([`to_wire`]) read
+/// back the way the client reads rows ([`from_wire`]), through JSON as on the wire. The
+/// v1core API is lookup-only, so the client never writes: this is what any read of a
+/// v1core system can show, the dialect's part of what `dropped_fields` reports. It uses
+/// the built-in lookup tables and the client's default language (`ar`); a client with
+/// lookup overrides gives [`carried_with`] its own [`Context`], since what a code comes
+/// back as depends on the tables. The fields a backend assigns (`id`, `seq`, `version`,
+/// timestamps) are `c`'s own (see [`keep_assigned`]).
+pub fn carried(c: &Customer) -> Customer {
+    carried_with(c, &Context::new(Lookups::builtin(), Lang::default()))
+}
+
+/// [`carried`] with the lookups and language of a configured client.
+pub fn carried_with(c: &Customer, ctx: &Context<'_>) -> Customer {
+    let row = to_wire(c, ctx);
+    let answer = serde_json::to_value(&row)
+        .and_then(serde_json::from_value::<CustomerDto>)
+        .unwrap_or(row);
+    let mut kept = from_wire(&answer, ctx);
+    keep_assigned(c, &mut kept);
+    kept
 }
 
 // ---------------------------------------------------------------------------------------
