@@ -5,8 +5,10 @@
 //! no idempotency keys; the gateway id of a customer is its ten-digit `CUSTNO`.
 //!
 //! The API key is a path segment of every URL. It is held as a secret (never in `Debug`),
-//! never logged, and stripped from every error this client returns: reqwest errors lose
-//! their URL, and any text that still holds the key has it replaced by `[redacted]`.
+//! never logged, and stripped from every error this client returns: the upstream plumbing
+//! never puts a URL in an error or a log line and redacts the key from the error bodies
+//! it logs, and any text of an error that still holds the key has it replaced by
+//! `[redacted]`.
 
 use std::fmt;
 
@@ -15,7 +17,7 @@ use custgate_core::{
     Capability, CreateOptions, Customer, CustomerId, CustomerStore, Error, ErrorKind,
     FindCapability, Key, Operation, Page, Query, Result, Status, TenantId, Version,
 };
-use custgate_upstream::{parse_json, read_body, status_error, transport_error, UpstreamConfig};
+use custgate_upstream::{parse_json, status_error, Upstream};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
@@ -35,8 +37,7 @@ const MANAGED: &[&str] = &["modifiedDate", "UserId", "LinkAddList", "$id"];
 
 /// The ManEx upstream client.
 pub struct Client {
-    upstream: UpstreamConfig,
-    http: reqwest::Client,
+    upstream: Upstream,
     api_key: SecretString,
     capability: Capability,
 }
@@ -44,7 +45,7 @@ pub struct Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.upstream.base_url)
+            .field("upstream", &self.upstream)
             .field("api_key", &"[redacted]")
             .finish_non_exhaustive()
     }
@@ -74,18 +75,22 @@ pub fn capability() -> Capability {
 impl Client {
     /// A client for one ManEx system. Checks the root URL and that there is a key.
     pub fn new(config: &ClientConfig) -> Result<Client> {
-        let upstream = config.upstream();
-        upstream.base()?;
         let key = config.api_key.expose_secret();
         if key.trim().is_empty() {
             return Err(Error::validation_field("api_key", "must not be empty"));
         }
+        let upstream =
+            Upstream::new(UPSTREAM, config.upstream.clone())?.with_secret(config.api_key.clone());
         Ok(Client {
-            http: upstream.build_client()?,
             upstream,
             api_key: config.api_key.clone(),
             capability: capability(),
         })
+    }
+
+    /// The upstream handle: its breaker state, and where to attach metrics.
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
     }
 
     fn url(&self, action: Action) -> Result<url::Url> {
@@ -101,47 +106,40 @@ impl Client {
         Ok(url)
     }
 
-    /// Replaces the key (as given and percent-encoded) in a text.
-    fn scrub(&self, text: &str) -> String {
-        let key = self.api_key.expose_secret();
-        let encoded: String = url::form_urlencoded::byte_serialize(key.as_bytes()).collect();
-        let mut out = text.replace(key, "[redacted]");
-        if encoded != key {
-            out = out.replace(&encoded, "[redacted]");
-        }
-        out
-    }
-
     /// The error without the key anywhere in it.
     fn sanitize(&self, e: Error) -> Error {
-        let key = self.api_key.expose_secret();
-        let holds_key = |s: &str| s.contains(key) || s.contains(&self.scrub(key));
+        let holds_key = |s: &str| self.upstream.redact(s) != s;
         if !holds_key(e.message())
             && e.context().iter().all(|(_, v)| !holds_key(v))
             && e.fields().iter().all(|f| !holds_key(&f.message))
         {
             return e;
         }
-        let mut clean = Error::new(e.kind(), self.scrub(e.message()))
+        let mut clean = Error::new(e.kind(), self.upstream.redact(e.message()))
             .with_fields(
                 e.fields()
                     .iter()
                     .map(|f| custgate_core::FieldError {
                         field: f.field.clone(),
-                        message: self.scrub(&f.message),
+                        message: self.upstream.redact(&f.message),
                     })
                     .collect(),
             )
             .set_temporary(e.is_temporary());
         for (k, v) in e.context() {
-            clean = clean.with_context(k, self.scrub(v));
+            clean = clean.with_context(k, self.upstream.redact(v));
         }
         clean
     }
 
     /// One call: the envelope of a `Code: 200` answer, or the canonical error.
-    async fn call(&self, action: Action, params: Map<String, Value>) -> Result<Envelope<Record>> {
-        self.call_inner(action, params)
+    async fn call(
+        &self,
+        operation: &'static str,
+        action: Action,
+        params: Map<String, Value>,
+    ) -> Result<Envelope<Record>> {
+        self.call_inner(operation, action, params)
             .await
             .map_err(|e| self.sanitize(e))
     }
@@ -149,6 +147,7 @@ impl Client {
     #[tracing::instrument(name = "custno.upstream", skip_all, fields(action = action.as_str()))]
     async fn call_inner(
         &self,
+        operation: &'static str,
         action: Action,
         params: Map<String, Value>,
     ) -> Result<Envelope<Record>> {
@@ -159,19 +158,20 @@ impl Client {
                     .iter()
                     .map(|(k, v)| (k.clone(), query::param_value(v)))
                     .collect();
-                self.http.get(url).query(&pairs)
+                self.upstream.http().get(url).query(&pairs)
             }
-            Action::Add | Action::Edit => self.http.post(url).json(&params),
+            Action::Add | Action::Edit => self.upstream.http().post(url).json(&params),
         };
-        let response = request
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| transport_error(UPSTREAM, &e.without_url()))?;
-        let status = response.status().as_u16();
-        let body = read_body(UPSTREAM, response, self.upstream.max_response_bytes).await?;
+        let (status, _, body) = self
+            .upstream
+            .send(
+                operation,
+                request.header(reqwest::header::ACCEPT, "application/json"),
+            )
+            .await?;
         if status == 200 {
-            let env: Envelope<Record> = parse_json(UPSTREAM, &body, self.upstream.max_json_depth)?;
+            let env: Envelope<Record> =
+                parse_json(UPSTREAM, &body, self.upstream.config().max_json_depth)?;
             if env.code == CODE_OK {
                 return Ok(env);
             }
@@ -226,7 +226,7 @@ impl Client {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), Value::String(v)))
             .collect();
-        let record = match self.call(Action::Get, params).await {
+        let record = match self.call("lookup", Action::Get, params).await {
             Ok(env) => env.response_object,
             Err(e) if e.kind() == ErrorKind::NotFound => None,
             Err(e) => return Err(e),
@@ -240,8 +240,8 @@ impl Client {
             .ok_or_else(|| Error::not_found(format!("customer '{id}' does not exist")))
     }
 
-    async fn edit(&self, params: Map<String, Value>) -> Result<()> {
-        self.call(Action::Edit, params).await.map(|_| ())
+    async fn edit(&self, operation: &'static str, params: Map<String, Value>) -> Result<()> {
+        self.call(operation, Action::Edit, params).await.map(|_| ())
     }
 
     /// Reads the customer back after a write.
@@ -359,7 +359,7 @@ impl CustomerStore for Client {
             &[query::CUSTNAME, query::STATUS],
         ));
         let added = self
-            .call(Action::Add, params.clone())
+            .call("create", Action::Add, params.clone())
             .await?
             .response_object
             .ok_or_else(|| {
@@ -382,7 +382,7 @@ impl CustomerStore for Client {
             query::CUSTNO.into(),
             Value::String(custno.trim().to_owned()),
         );
-        self.edit(rest).await?;
+        self.edit("create", rest).await?;
         self.reread(&custno).await
     }
 
@@ -408,7 +408,7 @@ impl CustomerStore for Client {
         params.remove(query::CUSTNO);
         if !params.is_empty() {
             params.insert(query::CUSTNO.into(), Value::String(manex_number(&number)));
-            self.edit(params).await?;
+            self.edit("update", params).await?;
         }
         self.reread(&number).await
     }
@@ -443,7 +443,7 @@ impl CustomerStore for Client {
             query::STATUS.into(),
             Value::String(convert::manex_status(status).into()),
         );
-        self.edit(params).await?;
+        self.edit("set_status", params).await?;
         self.reread(&number).await
     }
 
@@ -455,7 +455,7 @@ impl CustomerStore for Client {
             query::CUSTNUMORNAME.into(),
             Value::String("custgate health check".into()),
         );
-        match self.call(Action::Get, params).await {
+        match self.call("health", Action::Get, params).await {
             Ok(_) => Ok(()),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e),

@@ -33,55 +33,25 @@ pub struct TenantConfig {
     pub api_keys: Vec<custgate_http::SharedSecret>,
 }
 
-/// A ManEx system to call: its root URL, the API key and the connection settings every
-/// upstream client shares.
+/// A ManEx system to call: the connection settings every upstream client shares (the
+/// base URL is the root URL, `{Root URL}` in the vendor's documentation, e.g.
+/// `https://erp.example.com/manex/`) and the API key.
 #[cfg(feature = "client")]
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
-    /// The root URL (`{Root URL}` in the vendor's documentation), e.g.
-    /// `https://erp.example.com/manex/`.
-    pub base_url: String,
+    pub upstream: custgate_upstream::UpstreamConfig,
     /// The API key the gateway presents. Never printed.
     pub api_key: secrecy::SecretString,
-    #[serde(default)]
-    pub connect_timeout_ms: Option<u64>,
-    #[serde(default)]
-    pub request_timeout_ms: Option<u64>,
-    #[serde(default)]
-    pub max_response_bytes: Option<usize>,
-    #[serde(default)]
-    pub max_json_depth: Option<usize>,
-    #[serde(default)]
-    pub pool_max_idle_per_host: Option<usize>,
 }
 
 #[cfg(feature = "client")]
 impl ClientConfig {
+    /// The default connection settings for the system at `base_url`.
     pub fn new(base_url: impl Into<String>, api_key: impl Into<String>) -> Self {
         Self {
-            base_url: base_url.into(),
+            upstream: custgate_upstream::UpstreamConfig::with_base_url(base_url),
             api_key: secrecy::SecretString::from(api_key.into()),
-            connect_timeout_ms: None,
-            request_timeout_ms: None,
-            max_response_bytes: None,
-            max_json_depth: None,
-            pool_max_idle_per_host: None,
-        }
-    }
-
-    /// The shared upstream settings, defaults filled in.
-    pub fn upstream(&self) -> custgate_upstream::UpstreamConfig {
-        let d = custgate_upstream::UpstreamConfig::default();
-        custgate_upstream::UpstreamConfig {
-            base_url: self.base_url.clone(),
-            connect_timeout_ms: self.connect_timeout_ms.unwrap_or(d.connect_timeout_ms),
-            request_timeout_ms: self.request_timeout_ms.unwrap_or(d.request_timeout_ms),
-            max_response_bytes: self.max_response_bytes.unwrap_or(d.max_response_bytes),
-            max_json_depth: self.max_json_depth.unwrap_or(d.max_json_depth),
-            pool_max_idle_per_host: self
-                .pool_max_idle_per_host
-                .unwrap_or(d.pool_max_idle_per_host),
         }
     }
 }
@@ -90,9 +60,9 @@ impl ClientConfig {
 impl std::fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientConfig")
-            .field("base_url", &self.base_url)
+            .field("upstream", &self.upstream)
             .field("api_key", &"[redacted]")
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
@@ -111,11 +81,18 @@ mod tests {
     #[test]
     fn client_config_never_prints_the_key() {
         let c: ClientConfig = serde_json::from_value(serde_json::json!({
-            "base_url": "http://127.0.0.1:1/", "api_key": "DEVKEY0001", "request_timeout_ms": 50
+            "upstream": {"base_url": "http://127.0.0.1:1/", "request_timeout_ms": 50},
+            "api_key": "DEVKEY0001"
         }))
         .unwrap();
         assert!(!format!("{c:?}").contains("DEVKEY"));
-        assert_eq!(c.upstream().request_timeout_ms, 50);
-        assert_eq!(c.upstream().connect_timeout_ms, 2_000);
+        assert_eq!(c.upstream.request_timeout_ms, 50);
+        assert_eq!(c.upstream.connect_timeout_ms, 2_000);
+        // The old flat timeout keys are gone.
+        assert!(serde_json::from_value::<ClientConfig>(serde_json::json!({
+            "upstream": {"base_url": "http://127.0.0.1:1/"},
+            "api_key": "DEVKEY0001", "request_timeout_ms": 50
+        }))
+        .is_err());
     }
 }

@@ -523,7 +523,7 @@ async fn the_seeds_errors_become_canonical_errors() {
 
     // A slow system: the timeout, without the key.
     let mut cfg = ClientConfig::new(format!("{url}API/Customer/Slow/"), "SLOWKEY001");
-    cfg.request_timeout_ms = Some(200);
+    cfg.upstream.request_timeout_ms = 200;
     let slow = Client::new(&cfg).unwrap();
     let e = slow.health().await.unwrap_err();
     assert!(
@@ -543,4 +543,39 @@ fn clients_check_their_configuration() {
     assert!(!format!("{c:?}").contains("a/b"));
     assert!(Client::new(&ClientConfig::new("ftp://x", "K")).is_err());
     assert!(Client::new(&ClientConfig::new("http://x/", " ")).is_err());
+}
+
+#[actix_rt::test]
+async fn an_error_body_echoing_the_key_is_logged_and_returned_without_it() {
+    // The vendor's Web API errors repeat the request URI, API key included; this one
+    // also repeats it decoded, and in the detail that becomes the error's message.
+    let (url, handle) = spawn!(|| {
+        App::new().default_service(web::to(|req: HttpRequest| async move {
+            let uri = req.uri().to_string();
+            let decoded = uri.replace("%2F", "/").replace("%20", " ");
+            HttpResponse::NotFound().json(json!({
+                "Message": format!("No HTTP resource was found that matches the request URI '{uri}'."),
+                "MessageDetail": format!("No action was found on the controller for '{decoded}'."),
+            }))
+        }))
+    });
+    let key = "ECHO/KEY 1";
+    let logs = LogCapture::default();
+    let guard = logs.install();
+    let c = client(&url, key);
+    let e = c.health().await.unwrap_err();
+    drop(guard);
+    assert_eq!(e.kind(), ErrorKind::UpstreamUnavailable);
+    assert!(e.message().contains("[redacted]"), "{e}");
+    let text = logs.text();
+    assert!(
+        text.contains("Upstream answered with an error status"),
+        "{text}"
+    );
+    for spelling in [key, "ECHO%2FKEY%201", "ECHO%2FKEY+1"] {
+        assert!(!format!("{e} {e:?}").contains(spelling), "{e:?}");
+        assert!(!text.contains(spelling), "{spelling} in logs: {text}");
+    }
+    assert!(text.contains("[redacted]"), "{text}");
+    handle.stop(false).await;
 }

@@ -15,7 +15,7 @@ use custgate_core::{
     Capability, Count, CreateOptions, Customer, CustomerId, CustomerStore, Error, ErrorKind, Key,
     Operation, Page, Query, Status, TenantId, Version,
 };
-use custgate_upstream::{parse_json, send};
+use custgate_upstream::{parse_json, Upstream};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, IF_MATCH};
 use reqwest::Method;
@@ -48,7 +48,7 @@ struct TokenState {
 /// The NData upstream client.
 pub struct Client {
     config: ClientConfig,
-    http: reqwest::Client,
+    upstream: Upstream,
     capability: Capability,
     auth: Mutex<TokenState>,
 }
@@ -56,7 +56,7 @@ pub struct Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.config.upstream.base_url)
+            .field("upstream", &self.upstream)
             .field("user_name", &self.config.user_name)
             .finish_non_exhaustive()
     }
@@ -70,20 +70,24 @@ impl Client {
     /// A client for the NData system at `config.upstream.base_url`. It logs in on first
     /// use.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
-        config.upstream.base()?;
+        let upstream = Upstream::new(UPSTREAM, config.upstream.clone())?;
         if config.max_take == 0 {
             return Err(Error::validation_field("max_take", "must be at least 1"));
         }
         if config.user_name.trim().is_empty() {
             return Err(Error::validation_field("user_name", "must not be empty"));
         }
-        let http = config.upstream.build_client()?;
         Ok(Self {
             capability: crate::capability(config.max_take),
             config,
-            http,
+            upstream,
             auth: Mutex::new(TokenState::default()),
         })
+    }
+
+    /// The upstream handle: its breaker state, and where to attach metrics.
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
     }
 
     /// Logs in with the configured user.
@@ -93,13 +97,11 @@ impl Client {
             "Password": self.config.password.expose_secret(),
             "DeviceName": self.config.device_name,
         });
-        let url = self.config.upstream.url("api/auth")?;
-        let (status, _, bytes) = send(
-            UPSTREAM,
-            &self.config.upstream,
-            self.http.post(url).json(&body),
-        )
-        .await?;
+        let url = self.upstream.url("api/auth")?;
+        let (status, _, bytes) = self
+            .upstream
+            .send("login", self.upstream.http().post(url).json(&body))
+            .await?;
         match status {
             200..=299 => self.tokens(&bytes),
             401 | 403 => Err(Error::new(
@@ -114,13 +116,11 @@ impl Client {
     /// Trades a refresh token for new tokens.
     async fn refresh(&self, refresh: &SecretString) -> Result<Tokens, Error> {
         let body = serde_json::json!({ "refreshToken": refresh.expose_secret() });
-        let url = self.config.upstream.url("api/auth/refresh")?;
-        let (status, _, bytes) = send(
-            UPSTREAM,
-            &self.config.upstream,
-            self.http.post(url).json(&body),
-        )
-        .await?;
+        let url = self.upstream.url("api/auth/refresh")?;
+        let (status, _, bytes) = self
+            .upstream
+            .send("refresh", self.upstream.http().post(url).json(&body))
+            .await?;
         if (200..300).contains(&status) {
             self.tokens(&bytes)
         } else {
@@ -130,7 +130,7 @@ impl Client {
 
     fn tokens(&self, bytes: &[u8]) -> Result<Tokens, Error> {
         let r: wire::AuthResponse =
-            parse_json(UPSTREAM, bytes, self.config.upstream.max_json_depth)?;
+            parse_json(UPSTREAM, bytes, self.upstream.config().max_json_depth)?;
         if r.token_id.is_empty() {
             return Err(upstream_error(
                 "upstream ndata answered the login without a tokenId",
@@ -195,9 +195,10 @@ impl Client {
         headers: &HeaderMap,
         token: &str,
     ) -> Result<reqwest::RequestBuilder, Error> {
-        let url = self.config.upstream.url(path)?;
+        let url = self.upstream.url(path)?;
         let mut rb = self
-            .http
+            .upstream
+            .http()
             .request(method.clone(), url)
             .headers(headers.clone())
             .header(AUTHORIZATION, format!("Bearer {token}"));
@@ -213,6 +214,7 @@ impl Client {
     /// One authenticated call, renewing the token once on a 401.
     async fn call(
         &self,
+        operation: &'static str,
         method: Method,
         path: &str,
         params: &[(String, String)],
@@ -221,13 +223,13 @@ impl Client {
     ) -> Result<(u16, Bytes), Error> {
         let (generation, token) = self.token().await?;
         let rb = self.request(&method, path, params, body, &headers, &token)?;
-        let (status, _, bytes) = send(UPSTREAM, &self.config.upstream, rb).await?;
+        let (status, _, bytes) = self.upstream.send(operation, rb).await?;
         if status != 401 {
             return Ok((status, bytes));
         }
         let (_, token) = self.renew(generation).await?;
         let rb = self.request(&method, path, params, body, &headers, &token)?;
-        let (status, _, bytes) = send(UPSTREAM, &self.config.upstream, rb).await?;
+        let (status, _, bytes) = self.upstream.send(operation, rb).await?;
         if status == 401 {
             return Err(Error::new(
                 ErrorKind::UpstreamAuth,
@@ -239,7 +241,7 @@ impl Client {
     }
 
     fn customer(&self, bytes: &[u8]) -> Result<Customer, Error> {
-        let w: wire::Customer = parse_json(UPSTREAM, bytes, self.config.upstream.max_json_depth)?;
+        let w: wire::Customer = parse_json(UPSTREAM, bytes, self.upstream.config().max_json_depth)?;
         from_upstream(&w)
     }
 
@@ -251,15 +253,27 @@ impl Client {
     async fn page(&self, q: &Query) -> Result<wire::QueryResult<wire::Customer>, Error> {
         let params = query::to_params(q)?;
         let (status, bytes) = self
-            .call(Method::GET, "customers", &params, None, HeaderMap::new())
+            .call(
+                "query",
+                Method::GET,
+                "customers",
+                &params,
+                None,
+                HeaderMap::new(),
+            )
             .await?;
         if !(200..300).contains(&status) {
             return Err(error::from_problem(UPSTREAM, status, &bytes));
         }
-        parse_json(UPSTREAM, &bytes, self.config.upstream.max_json_depth)
+        parse_json(UPSTREAM, &bytes, self.upstream.config().max_json_depth)
     }
 
-    async fn put(&self, c: &Customer, version: Option<Version>) -> Result<Customer, Error> {
+    async fn put(
+        &self,
+        operation: &'static str,
+        c: &Customer,
+        version: Option<Version>,
+    ) -> Result<Customer, Error> {
         let mut w = convert::to_wire(c, Utc::now());
         w.status = None;
         w.version = version.map(Version::get);
@@ -267,6 +281,7 @@ impl Client {
             .map_err(|e| Error::unexpected(format!("cannot write the customer as JSON: {e}")))?;
         let (status, bytes) = self
             .call(
+                operation,
                 Method::PUT,
                 &Self::customer_path(&c.id),
                 &[],
@@ -376,6 +391,7 @@ impl CustomerStore for Client {
         self.capability.check_op(Operation::Get)?;
         let (status, bytes) = self
             .call(
+                "get",
                 Method::GET,
                 &Self::customer_path(id),
                 &[],
@@ -413,6 +429,7 @@ impl CustomerStore for Client {
             .map_err(|e| Error::unexpected(format!("cannot write the customer as JSON: {e}")))?;
         let (status, bytes) = self
             .call(
+                "create",
                 Method::POST,
                 "customers",
                 &[],
@@ -443,7 +460,7 @@ impl CustomerStore for Client {
                 return Err(Error::version_mismatch(stored.version));
             }
         }
-        self.put(&customer, expected).await
+        self.put("update", &customer, expected).await
     }
 
     #[tracing::instrument(name = "ndata.client.delete", skip_all, fields(id = %id))]
@@ -462,6 +479,7 @@ impl CustomerStore for Client {
         }
         let (status, bytes) = self
             .call(
+                "delete",
                 Method::DELETE,
                 &Self::customer_path(id),
                 &[],
@@ -494,7 +512,7 @@ impl CustomerStore for Client {
         let mut c = self.get(tenant, id).await?;
         c.status = status;
         let version = c.version;
-        self.put(&c, Some(version)).await
+        self.put("set_status", &c, Some(version)).await
     }
 
     async fn health(&self) -> Result<(), Error> {

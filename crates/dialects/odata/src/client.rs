@@ -16,7 +16,7 @@ use custgate_core::{
     FieldOps, FilterCapability, FindCapability, Key, Page, Query, Result, Status, TenantId,
     Version,
 };
-use custgate_upstream::{self as upstream, UpstreamConfig};
+use custgate_upstream::{self as upstream, Upstream, UpstreamConfig};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -62,8 +62,7 @@ impl fmt::Debug for ClientConfig {
 
 /// The upstream client.
 pub struct Client {
-    config: UpstreamConfig,
-    http: reqwest::Client,
+    upstream: Upstream,
     token: SecretString,
     company_key: String,
     capability: Capability,
@@ -72,7 +71,7 @@ pub struct Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.config.base_url)
+            .field("upstream", &self.upstream)
             .field("company_key", &self.company_key)
             .finish_non_exhaustive()
     }
@@ -163,25 +162,30 @@ pub fn capability(max_top: usize) -> Capability {
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client> {
-        config.upstream.base()?;
+        let upstream = Upstream::new(UPSTREAM, config.upstream)?;
         uuid::Uuid::parse_str(config.company_key.trim())
             .map_err(|_| Error::validation_field("company_key", "must be a GUID"))?;
         if config.token.expose_secret().trim().is_empty() {
             return Err(Error::validation_field("token", "must not be empty"));
         }
         Ok(Client {
-            http: config.upstream.build_client()?,
+            upstream,
             capability: capability(config.max_top.max(1)),
-            config: config.upstream,
             token: config.token,
             company_key: config.company_key.trim().to_owned(),
         })
     }
 
+    /// The upstream handle: its breaker state, and where to attach metrics.
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
+    }
+
     fn request(&self, method: Method, path: &str) -> Result<reqwest::RequestBuilder> {
-        let url = self.config.url(path)?;
+        let url = self.upstream.url(path)?;
         Ok(self
-            .http
+            .upstream
+            .http()
             .request(method, url)
             .bearer_auth(self.token.expose_secret())
             .header("CompanyKey", &self.company_key)
@@ -190,27 +194,35 @@ impl Client {
 
     /// Sends a request; a non-2xx answer becomes a canonical error with the upstream's
     /// message.
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<(u16, bytes::Bytes)> {
-        let (status, _, body) = upstream::send(UPSTREAM, &self.config, request).await?;
+    async fn send(
+        &self,
+        operation: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(u16, bytes::Bytes)> {
+        let (status, _, body) = self.upstream.send(operation, request).await?;
         if (200..300).contains(&status) {
             return Ok((status, body));
         }
         Err(upstream_error(status, &body))
     }
 
-    async fn send_json(&self, request: reqwest::RequestBuilder) -> Result<Value> {
-        let (_, body) = self.send(request).await?;
+    async fn send_json(
+        &self,
+        operation: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Value> {
+        let (_, body) = self.send(operation, request).await?;
         if body.is_empty() {
             return Ok(Value::Null);
         }
-        upstream::parse_json(UPSTREAM, &body, self.config.max_json_depth)
+        upstream::parse_json(UPSTREAM, &body, self.upstream.config().max_json_depth)
     }
 
     async fn fetch(&self, id: i64) -> Result<(Customer, Value)> {
         let rb = self
             .request(Method::GET, &format!("api/biz/customers/{id}"))?
             .query(&[("expand", READ_EXPAND)]);
-        let v = self.send_json(rb).await?;
+        let v = self.send_json("get", rb).await?;
         Ok((import(v.clone())?, v))
     }
 }
@@ -410,7 +422,7 @@ impl CustomerStore for Client {
         let rb = self
             .request(Method::GET, "api/biz/customers")?
             .query(&params);
-        let v = self.send_json(rb).await?;
+        let v = self.send_json("query", rb).await?;
         let Value::Array(items) = v else {
             return Err(Error::new(
                 ErrorKind::UpstreamUnavailable,
@@ -456,7 +468,7 @@ impl CustomerStore for Client {
             .request(Method::POST, "api/biz/customers")?
             .query(&[("expand", READ_EXPAND)])
             .json(&convert::create_body(&customer));
-        let created = import(self.send_json(rb).await?)?;
+        let created = import(self.send_json("create", rb).await?)?;
         Ok(created)
     }
 
@@ -483,7 +495,7 @@ impl CustomerStore for Client {
             .request(Method::PUT, &format!("api/biz/customers/{id}"))?
             .query(&[("expand", READ_EXPAND)])
             .json(&body);
-        let mut saved = import(self.send_json(rb).await?)?;
+        let mut saved = import(self.send_json("update", rb).await?)?;
         if customer.status != current.status {
             saved = self.set_status(tenant, &saved.id, customer.status).await?;
         }
@@ -501,8 +513,11 @@ impl CustomerStore for Client {
             .check_write(custgate_core::Operation::Delete, expected)?;
         let n = upstream_id(id)?;
         let (current, _) = self.fetch(n).await?;
-        self.send(self.request(Method::DELETE, &format!("api/biz/customers/{n}"))?)
-            .await?;
+        self.send(
+            "delete",
+            self.request(Method::DELETE, &format!("api/biz/customers/{n}"))?,
+        )
+        .await?;
         Ok(current)
     }
 
@@ -524,7 +539,7 @@ impl CustomerStore for Client {
         let rb = self
             .request(Method::PUT, "api/biz/customers")?
             .query(&[("action", action), ("id", &n.to_string())]);
-        self.send(rb).await?;
+        self.send("set_status", rb).await?;
         Ok(self.fetch(n).await?.0)
     }
 
@@ -532,7 +547,7 @@ impl CustomerStore for Client {
         let rb = self
             .request(Method::GET, "api/biz/customers")?
             .query(&[("top", "1"), ("select", "ID")]);
-        self.send(rb).await.map(drop)
+        self.send("health", rb).await.map(drop)
     }
 }
 

@@ -19,7 +19,7 @@ use custgate_core::{
     Capability, Count, CreateOptions, Customer, CustomerId, CustomerStore, Error, ErrorKind, Field,
     Filter, Key, Operation, Page, Query, SortKey, Status, TenantId, TextOp, Version,
 };
-use custgate_upstream::{parse_json, send, status_error};
+use custgate_upstream::{parse_json, status_error, Upstream};
 use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::Method;
 use secrecy::ExposeSecret;
@@ -38,7 +38,7 @@ const MAX_SEARCH_STEPS: usize = 64;
 /// A client of one upstream Pristine Invoice system (one upstream tenant).
 pub struct Client {
     config: ClientConfig,
-    http: reqwest::Client,
+    upstream: Upstream,
     capability: Capability,
     token: RwLock<Option<Arc<str>>>,
 }
@@ -46,7 +46,7 @@ pub struct Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.config.upstream.base_url)
+            .field("upstream", &self.upstream)
             .finish_non_exhaustive()
     }
 }
@@ -60,17 +60,21 @@ struct Answer {
 impl Client {
     /// A client with a pooled connection; nothing is sent until the first call.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
-        config.upstream.base()?;
+        let upstream = Upstream::new(UPSTREAM, config.upstream.clone())?;
         if config.page_size == 0 {
             return Err(Error::validation_field("page_size", "must be at least 1"));
         }
-        let http = config.upstream.build_client()?;
         Ok(Self {
             config,
-            http,
+            upstream,
             capability: crate::capability(),
             token: RwLock::new(None),
         })
+    }
+
+    /// The upstream handle: its breaker state, and where to attach metrics.
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
     }
 
     fn is_login(&self) -> bool {
@@ -97,13 +101,11 @@ impl Client {
             user_id: user_id.clone(),
             password: password.expose_secret().to_owned(),
         };
-        let url = self.config.upstream.url("api/account/login")?;
-        let (status, _, bytes) = send(
-            UPSTREAM,
-            &self.config.upstream,
-            self.http.post(url).json(&body),
-        )
-        .await?;
+        let url = self.upstream.url("api/account/login")?;
+        let (status, _, bytes) = self
+            .upstream
+            .send("login", self.upstream.http().post(url).json(&body))
+            .await?;
         if status != 200 {
             return Err(if status >= 500 {
                 self.failure(status, &bytes)
@@ -115,7 +117,7 @@ impl Client {
             });
         }
         let answer: LoginResponse =
-            parse_json(UPSTREAM, &bytes, self.config.upstream.max_json_depth)?;
+            parse_json(UPSTREAM, &bytes, self.upstream.config().max_json_depth)?;
         let token: Arc<str> = Arc::from(answer.token);
         if let Ok(mut slot) = self.token.write() {
             *slot = Some(token.clone());
@@ -127,6 +129,7 @@ impl Client {
     /// client has credentials.
     async fn call(
         &self,
+        operation: &'static str,
         method: Method,
         url: reqwest::Url,
         query: &[(&str, String)],
@@ -136,14 +139,15 @@ impl Client {
         loop {
             let token = self.bearer(renew).await?;
             let mut rb = self
-                .http
+                .upstream
+                .http()
                 .request(method.clone(), url.clone())
                 .bearer_auth(&*token)
                 .query(query);
             if let Some(b) = body {
                 rb = rb.json(b);
             }
-            let (status, headers, bytes) = send(UPSTREAM, &self.config.upstream, rb).await?;
+            let (status, headers, bytes) = self.upstream.send(operation, rb).await?;
             if status == 401 && !renew && self.is_login() {
                 renew = true;
                 continue;
@@ -180,20 +184,19 @@ impl Client {
     }
 
     fn record(&self, body: &[u8]) -> Result<CustomerRecord, Error> {
-        parse_json(UPSTREAM, body, self.config.upstream.max_json_depth)
+        parse_json(UPSTREAM, body, self.upstream.config().max_json_depth)
     }
 
     fn customer_url(&self, segment: Option<&str>) -> Result<reqwest::Url, Error> {
         match segment {
-            None => self.config.upstream.url("api/customer"),
+            None => self.upstream.url("api/customer"),
             Some(s) => {
                 if s.is_empty() || s == "." || s == ".." {
                     return Err(Error::unsupported(format!(
                         "the tenant API cannot address the customer '{s}' in a URL"
                     )));
                 }
-                self.config
-                    .upstream
+                self.upstream
                     .url(&format!("api/customer/{}", crate::wire::encode_segment(s)))
             }
         }
@@ -213,6 +216,7 @@ impl Client {
         };
         let a = self
             .call(
+                "query",
                 Method::GET,
                 self.customer_url(None)?,
                 &params.to_pairs(),
@@ -237,7 +241,7 @@ impl Client {
             ),
         };
         let records: Vec<CustomerRecord> =
-            parse_json(UPSTREAM, &a.body, self.config.upstream.max_json_depth)?;
+            parse_json(UPSTREAM, &a.body, self.upstream.config().max_json_depth)?;
         Ok((records, total))
     }
 
@@ -329,7 +333,7 @@ impl Client {
                 format!("upstream {UPSTREAM} sent a bad Location: {e}"),
             )
         })?;
-        let got = self.call(Method::GET, url, &[], None).await?;
+        let got = self.call("get", Method::GET, url, &[], None).await?;
         if got.status != 200 {
             return Err(self.failure(got.status, &got.body));
         }
@@ -456,7 +460,13 @@ impl CustomerStore for Client {
         self.capability.check_create(&options)?;
         let url = self.customer_url(None)?;
         let a = self
-            .call(Method::POST, url.clone(), &[], Some(&to_body(&customer)))
+            .call(
+                "create",
+                Method::POST,
+                url.clone(),
+                &[],
+                Some(&to_body(&customer)),
+            )
             .await?;
         if !matches!(a.status, 200 | 201) {
             return Err(self.failure(a.status, &a.body));
@@ -477,7 +487,13 @@ impl CustomerStore for Client {
             .ok_or_else(|| Self::not_found(&customer.id))?;
         let url = self.customer_url(Some(&cus_id.to_string()))?;
         let a = self
-            .call(Method::PUT, url.clone(), &[], Some(&to_body(&customer)))
+            .call(
+                "update",
+                Method::PUT,
+                url.clone(),
+                &[],
+                Some(&to_body(&customer)),
+            )
             .await?;
         if a.status != 200 && a.status != 204 {
             return Err(self.failure(a.status, &a.body));
@@ -504,7 +520,9 @@ impl CustomerStore for Client {
         })?;
         let url = self.customer_url(Some(&name))?;
         // The upstream deletes the first customer with the name: make sure it is this one.
-        let first = self.call(Method::GET, url.clone(), &[], None).await?;
+        let first = self
+            .call("get", Method::GET, url.clone(), &[], None)
+            .await?;
         if first.status != 200 {
             return Err(self.failure(first.status, &first.body));
         }
@@ -515,7 +533,7 @@ impl CustomerStore for Client {
                 first.cus_id
             )));
         }
-        let a = self.call(Method::DELETE, url, &[], None).await?;
+        let a = self.call("delete", Method::DELETE, url, &[], None).await?;
         if !matches!(a.status, 200 | 204) {
             return Err(self.failure(a.status, &a.body));
         }
@@ -539,6 +557,7 @@ impl CustomerStore for Client {
         };
         let a = self
             .call(
+                "health",
                 Method::GET,
                 self.customer_url(None)?,
                 &params.to_pairs(),

@@ -555,8 +555,11 @@ fn spawn_mock(seen: Seen) -> String {
 async fn the_client_reads_the_seed_payloads() {
     let seen: Seen = Arc::default();
     let base = spawn_mock(seen.clone());
+    // The failures at the end check how each maps, one call each: no retries, and a
+    // breaker that does not open on them (the upstream crate's fault tests cover both).
     let cfg: ClientConfig = serde_json::from_value(json!({
-        "upstream": {"base_url": base, "request_timeout_ms": 500, "max_response_bytes": 1048576},
+        "upstream": {"base_url": base, "request_timeout_ms": 500, "max_response_bytes": 1048576,
+            "retry": {"max_attempts": 1}, "breaker": {"failure_threshold": 100}},
         "auth": {"kind": "login", "tenant_id": "7", "user_id": "john", "password": "secret"},
     }))
     .unwrap();

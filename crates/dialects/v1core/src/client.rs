@@ -8,7 +8,7 @@ use custgate_core::{
     Capability, CreateOptions, Customer, CustomerId, CustomerStore, Error, ErrorKind, Key, Page,
     Query, Status, TenantId, Version,
 };
-use custgate_upstream::{parse_json, send, status_error, UpstreamConfig};
+use custgate_upstream::{parse_json, status_error, Upstream, UpstreamConfig};
 use reqwest::header::{HeaderName, AUTHORIZATION};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -67,7 +67,7 @@ fn default_header() -> String {
 /// the store methods only names the gateway tenant in logs.
 pub struct Client {
     config: ClientConfig,
-    http: reqwest::Client,
+    upstream: Upstream,
     url: reqwest::Url,
     api_key_header: Option<HeaderName>,
     lookups: Lookups,
@@ -77,7 +77,7 @@ pub struct Client {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("url", &self.url.as_str())
+            .field("upstream", &self.upstream)
             .field("company_code", &self.config.company_code)
             .finish_non_exhaustive()
     }
@@ -85,7 +85,8 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
-        let url = config.upstream.url("v1/core/customer")?;
+        let upstream = Upstream::new(UPSTREAM, config.upstream.clone())?;
+        let url = upstream.url("v1/core/customer")?;
         if config.company_code.trim().is_empty() {
             return Err(Error::validation_field("company_code", "must not be empty"));
         }
@@ -101,7 +102,7 @@ impl Client {
             .with_overrides(&config.lookups)
             .map_err(|e| Error::validation_field(format!("lookups.{}", e.table), e.message))?;
         Ok(Self {
-            http: config.upstream.build_client()?,
+            upstream,
             url,
             api_key_header,
             lookups,
@@ -110,14 +111,23 @@ impl Client {
         })
     }
 
+    /// The upstream handle: its breaker state, and where to attach metrics.
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
+    }
+
     /// One call upstream.
-    async fn fetch(&self, criteria: &Criteria) -> Result<Vec<Customer>, Error> {
+    async fn fetch(
+        &self,
+        operation: &'static str,
+        criteria: &Criteria,
+    ) -> Result<Vec<Customer>, Error> {
         let mut params = vec![
             ("companyCode", self.config.company_code.trim().to_owned()),
             ("lang", self.config.lang.as_str().to_owned()),
         ];
         params.extend(criteria.to_params());
-        let mut request = self.http.get(self.url.clone()).query(&params);
+        let mut request = self.upstream.http().get(self.url.clone()).query(&params);
         match &self.config.auth {
             ClientAuth::Anonymous => {}
             ClientAuth::Bearer { token } => {
@@ -130,7 +140,7 @@ impl Client {
                 }
             }
         }
-        let (status, _, body) = send(UPSTREAM, &self.config.upstream, request).await?;
+        let (status, _, body) = self.upstream.send(operation, request).await?;
         if !(200..300).contains(&status) {
             let (message, fields) = error::from_problem(status, &body);
             let e = status_error(UPSTREAM, status, message);
@@ -141,7 +151,7 @@ impl Client {
             });
         }
         let rows: Vec<CustomerDto> =
-            parse_json(UPSTREAM, &body, self.config.upstream.max_json_depth)?;
+            parse_json(UPSTREAM, &body, self.upstream.config().max_json_depth)?;
         let ctx = Context::new(&self.lookups, self.config.lang);
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -197,7 +207,7 @@ impl CustomerStore for Client {
     async fn find(&self, _tenant: &TenantId, key: &Key) -> Result<Vec<Customer>, Error> {
         self.capability.check_find(key)?;
         let criteria = Criteria::from_key(key)?;
-        let mut rows = self.fetch(&criteria).await?;
+        let mut rows = self.fetch("lookup", &criteria).await?;
         // The answer does not show the reference number it matched on.
         if let Key::ReferenceNo(r) = key {
             for c in rows.iter_mut().filter(|c| c.reference_no.is_none()) {
@@ -239,6 +249,6 @@ impl CustomerStore for Client {
             customer_id: Some(HEALTH_PROBE_ID),
             ..Criteria::default()
         };
-        self.fetch(&probe).await.map(|_| ())
+        self.fetch("health", &probe).await.map(|_| ())
     }
 }

@@ -1,0 +1,612 @@
+//! [`Upstream`]: one upstream system's pooled client, breaker, concurrency limit and
+//! retry policy, and the one way the dialect clients call it.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use chrono::SecondsFormat;
+use custgate_core::{Error, ErrorKind};
+use reqwest::header::HeaderMap;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
+use tracing::field::Empty;
+use tracing::Instrument;
+
+use crate::breaker::{Breaker, BreakerState, Refusal, Transition};
+use crate::retry::{backoff, idempotent, retry_after, retryable_status};
+use crate::{status_error, UpstreamConfig, UpstreamMetrics};
+
+/// How much of an upstream's error body goes into the log.
+const LOGGED_BODY_BYTES: usize = 1024;
+
+/// A handle on one upstream system. Cheap to clone: clones share the connection pool,
+/// the circuit breaker, the concurrency limit and the metrics.
+///
+/// Every call goes through [`Upstream::send`]. Nothing it logs or returns holds a URL or
+/// a header; text that could hold a secret registered with [`Upstream::with_secret`]
+/// (an upstream's error body) is logged with the secret replaced by `[redacted]`.
+#[derive(Clone)]
+pub struct Upstream {
+    inner: Arc<Inner>,
+    secrets: Arc<Vec<SecretString>>,
+}
+
+struct Inner {
+    name: String,
+    config: UpstreamConfig,
+    base: url::Url,
+    http: reqwest::Client,
+    breaker: Breaker,
+    permits: Semaphore,
+    metrics: OnceLock<Arc<UpstreamMetrics>>,
+}
+
+impl fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut base = self.inner.base.clone();
+        // Credentials in the base URL are not for printing.
+        let _ = base.set_username("");
+        let _ = base.set_password(None);
+        f.debug_struct("Upstream")
+            .field("name", &self.inner.name)
+            .field("base_url", &base.as_str())
+            .field("breaker", &self.breaker_state())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one attempt got.
+struct Answer {
+    status: u16,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// How an attempt failed without an answer, which decides whether it is retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failure {
+    /// No connection: nothing was sent, so any call may be retried.
+    Connect,
+    Timeout,
+    /// The connection broke while sending or receiving.
+    Transport,
+    /// The answer was larger than allowed: the same call would get it again.
+    TooLarge,
+}
+
+struct Failed {
+    error: Error,
+    failure: Failure,
+}
+
+type Outcome = Result<Answer, Failed>;
+
+fn into_parts(outcome: Outcome) -> Result<(u16, HeaderMap, Bytes), Error> {
+    outcome
+        .map(|a| (a.status, a.headers, a.body))
+        .map_err(|f| f.error)
+}
+
+fn status_outcome(status: u16) -> &'static str {
+    match status {
+        200..=299 => "ok",
+        300..=399 => "redirect",
+        429 => "rate_limited",
+        400..=499 => "http_4xx",
+        _ => "http_5xx",
+    }
+}
+
+impl Failure {
+    fn outcome(self) -> &'static str {
+        match self {
+            Failure::Connect | Failure::Transport => "unavailable",
+            Failure::Timeout => "timeout",
+            Failure::TooLarge => "too_large",
+        }
+    }
+}
+
+impl Upstream {
+    /// A handle on the upstream at `config.base_url`, called `name` in errors, logs and
+    /// metrics. Checks the configuration and builds the pooled client (explicit connect
+    /// and request timeouts, redirects never followed); nothing is sent yet.
+    pub fn new(name: impl Into<String>, config: UpstreamConfig) -> Result<Upstream, Error> {
+        config.check()?;
+        let base = config.base()?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+            .timeout(config.request_timeout())
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(config.pool_max_idle_per_host)
+            .user_agent(concat!("custgate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::unexpected(format!("cannot build the HTTP client: {e}")))?;
+        let breaker = Breaker::new(
+            config.breaker.failure_threshold,
+            Duration::from_millis(config.breaker.open_ms),
+        );
+        let permits = Semaphore::new(config.max_concurrency.min(Semaphore::MAX_PERMITS));
+        Ok(Upstream {
+            inner: Arc::new(Inner {
+                name: name.into(),
+                config,
+                base,
+                http,
+                breaker,
+                permits,
+                metrics: OnceLock::new(),
+            }),
+            secrets: Arc::new(Vec::new()),
+        })
+    }
+
+    /// Registers a secret that may appear in what the upstream sends back (an API key
+    /// that is part of the URL, which some systems echo in their error pages): logged
+    /// bodies show `[redacted]` instead, as given and percent-encoded. Call it before
+    /// cloning the handle.
+    #[must_use]
+    pub fn with_secret(mut self, secret: SecretString) -> Self {
+        if !secret.expose_secret().is_empty() {
+            Arc::make_mut(&mut self.secrets).push(secret);
+        }
+        self
+    }
+
+    /// Records this upstream's calls in `metrics` (shared by every upstream, registered
+    /// once with [`UpstreamMetrics::register`]). The first metrics attached stay; later
+    /// calls change nothing.
+    pub fn attach_metrics(&self, metrics: Arc<UpstreamMetrics>) {
+        if self.inner.metrics.set(metrics).is_ok() {
+            self.publish_state();
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    pub fn config(&self) -> &UpstreamConfig {
+        &self.inner.config
+    }
+
+    /// The pooled client, to build requests for [`Upstream::send`].
+    pub fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    /// The base URL joined with a relative path (a leading slash is ignored).
+    pub fn url(&self, path: &str) -> Result<url::Url, Error> {
+        self.inner
+            .base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| Error::unexpected(format!("bad upstream path '{path}': {e}")))
+    }
+
+    /// The circuit breaker's state: open turns half-open by itself once its time is up.
+    pub fn breaker_state(&self) -> BreakerState {
+        self.inner.breaker.state()
+    }
+
+    /// `text` with every registered secret replaced by `[redacted]`.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in self.secrets.iter() {
+            for form in secret_forms(secret.expose_secret()) {
+                if !form.is_empty() {
+                    out = out.replace(&form, "[redacted]");
+                }
+            }
+        }
+        out
+    }
+
+    /// Sends a request and returns the status, headers and body (at most
+    /// `max_response_bytes`) of the answer, whatever its status: redirects come back as
+    /// their 3xx, never followed, and an error status is the caller's to read.
+    ///
+    /// Fails at once while the circuit is open, waits up to the request timeout for one
+    /// of the `max_concurrency` slots, and retries as [`crate::RetryConfig`] says; each
+    /// attempt is an `upstream.call` span below the current one. Errors are canonical:
+    /// `UpstreamTimeout`, `UpstreamUnavailable` (temporary unless the body was too
+    /// large), or the status's kind when a `Retry-After` asks for longer than allowed.
+    pub async fn send(
+        &self,
+        operation: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(u16, HeaderMap, Bytes), Error> {
+        let name = self.name();
+        let mut request = request.build().map_err(|e| {
+            Error::unexpected(format!(
+                "cannot build a request to upstream {name}: {}",
+                e.without_url()
+            ))
+        })?;
+        let idempotent = idempotent(request.method());
+        let retry = &self.inner.config.retry;
+        let mut attempt = 1;
+        let mut previous: Option<Outcome> = None;
+        loop {
+            let copy = if attempt < retry.max_attempts {
+                request.try_clone()
+            } else {
+                None
+            };
+            let outcome = match self.attempt(operation, attempt, request).await {
+                Ok(outcome) => outcome,
+                // A retry refused: what the last attempt got says more than the refusal.
+                Err(refused) => return previous.map_or(Err(refused), into_parts),
+            };
+            let wait = match &outcome {
+                Ok(a) if idempotent && retryable_status(a.status) => {
+                    match retry_after(&a.headers, SystemTime::now()) {
+                        Some(wait) if copy.is_some() && wait > self.max_retry_after() => {
+                            return Err(self.wait_refused(a.status, wait));
+                        }
+                        Some(wait) => wait,
+                        None => backoff(retry, attempt),
+                    }
+                }
+                Err(f) if f.failure == Failure::Connect => backoff(retry, attempt),
+                Err(f) if idempotent && matches!(f.failure, Failure::Timeout | Failure::Transport) => {
+                    backoff(retry, attempt)
+                }
+                _ => return into_parts(outcome),
+            };
+            let Some(next) = copy else {
+                return into_parts(outcome);
+            };
+            tracing::info!(
+                upstream = name,
+                operation,
+                attempt,
+                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                "Retrying the upstream call"
+            );
+            tokio::time::sleep(wait).await;
+            previous = Some(outcome);
+            request = next;
+            attempt += 1;
+        }
+    }
+
+    fn max_retry_after(&self) -> Duration {
+        Duration::from_millis(self.inner.config.retry.max_retry_after_ms)
+    }
+
+    /// One attempt: `Err` when it was not sent (breaker open, no free slot in time).
+    async fn attempt(
+        &self,
+        operation: &'static str,
+        attempt: u32,
+        request: reqwest::Request,
+    ) -> Result<Outcome, Error> {
+        let inner = &*self.inner;
+        let pass = match inner.breaker.admit() {
+            Ok(pass) => pass,
+            Err(refusal) => {
+                self.publish_state();
+                self.count(operation, "circuit_open");
+                return Err(self.circuit_error(&refusal));
+            }
+        };
+        self.publish_state();
+        let permit = match tokio::time::timeout(
+            inner.config.request_timeout(),
+            inner.permits.acquire(),
+        )
+        .await
+        {
+            Ok(Ok(permit)) => permit,
+            // The semaphore is never closed; a timeout is the only way here.
+            Ok(Err(_)) | Err(_) => {
+                self.count(operation, "saturated");
+                return Err(Error::new(
+                    ErrorKind::UpstreamUnavailable,
+                    format!(
+                        "upstream {} has {} calls in flight and none finished within {} ms",
+                        inner.name, inner.config.max_concurrency, inner.config.request_timeout_ms
+                    ),
+                )
+                .with_context("upstream", inner.name.clone()));
+            }
+        };
+        let span = tracing::info_span!(
+            "upstream.call",
+            upstream = %inner.name,
+            operation,
+            method = %request.method(),
+            attempt,
+            status = Empty,
+            duration_ms = Empty,
+        );
+        let started = Instant::now();
+        let outcome = self.exchange(request).instrument(span.clone()).await;
+        let elapsed = started.elapsed();
+        drop(permit);
+        span.record(
+            "duration_ms",
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        );
+        let (success, label) = match &outcome {
+            Ok(a) => {
+                span.record("status", a.status);
+                (a.status < 500, status_outcome(a.status))
+            }
+            Err(f) => (false, f.failure.outcome()),
+        };
+        match inner.breaker.record(pass, success) {
+            Some(Transition::Opened) => tracing::warn!(
+                parent: &span,
+                upstream = %inner.name,
+                open_ms = inner.config.breaker.open_ms,
+                "Upstream circuit opened"
+            ),
+            Some(Transition::Closed) => {
+                tracing::info!(parent: &span, upstream = %inner.name, "Upstream circuit closed");
+            }
+            None => {}
+        }
+        self.publish_state();
+        self.count(operation, label);
+        if let Some(m) = inner.metrics.get() {
+            m.observe(&inner.name, operation, elapsed.as_secs_f64());
+        }
+        match &outcome {
+            Ok(a) if !(200..300).contains(&a.status) => tracing::warn!(
+                parent: &span,
+                upstream = %inner.name,
+                operation,
+                status = a.status,
+                body = %self.logged_body(&a.body),
+                "Upstream answered with an error status"
+            ),
+            Ok(_) => {}
+            Err(f) => tracing::warn!(
+                parent: &span,
+                upstream = %inner.name,
+                operation,
+                error = %f.error,
+                "Upstream call failed"
+            ),
+        }
+        Ok(outcome)
+    }
+
+    /// Sends and reads the whole (capped) body.
+    async fn exchange(&self, request: reqwest::Request) -> Outcome {
+        let name = self.name();
+        let response = self
+            .inner
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| failed(name, e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = read_body(name, response, self.inner.config.max_response_bytes).await?;
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn circuit_error(&self, refusal: &Refusal) -> Error {
+        let name = self.name();
+        let (why, remaining) = match refusal {
+            Refusal::Open { until, remaining } => (
+                format!(
+                    "circuit open until {}",
+                    until.to_rfc3339_opts(SecondsFormat::Millis, true)
+                ),
+                *remaining,
+            ),
+            Refusal::TrialInFlight => (
+                "circuit half-open with a trial call in flight".to_owned(),
+                Duration::ZERO,
+            ),
+        };
+        Error::new(
+            ErrorKind::UpstreamUnavailable,
+            format!("upstream {name} is failing and was not called: {why}"),
+        )
+        .with_context("upstream", name.to_owned())
+        .with_context("retry_after", whole_seconds(remaining).to_string())
+    }
+
+    fn wait_refused(&self, status: u16, wait: Duration) -> Error {
+        let name = self.name();
+        let seconds = whole_seconds(wait);
+        status_error(
+            name,
+            status,
+            format!(
+                "upstream {name} asked to be called again in {seconds} s, longer than the {} ms the gateway waits",
+                self.inner.config.retry.max_retry_after_ms
+            ),
+        )
+        .with_context("retry_after", seconds.to_string())
+    }
+
+    fn count(&self, operation: &'static str, outcome: &'static str) {
+        if let Some(m) = self.inner.metrics.get() {
+            m.count(&self.inner.name, operation, outcome);
+        }
+    }
+
+    fn publish_state(&self) {
+        if let Some(m) = self.inner.metrics.get() {
+            m.breaker_state(&self.inner.name, self.breaker_state());
+        }
+    }
+
+    /// The start of an error body for the log, secrets redacted. Redacting a little more
+    /// than is kept means a secret cut in half at the end is still redacted.
+    fn logged_body(&self, body: &[u8]) -> String {
+        let longest = self
+            .secrets
+            .iter()
+            .map(|s| s.expose_secret().len() * 3)
+            .max()
+            .unwrap_or(0);
+        let window = &body[..body.len().min(LOGGED_BODY_BYTES + longest)];
+        let mut text = self.redact(&String::from_utf8_lossy(window));
+        if text.len() > LOGGED_BODY_BYTES {
+            let mut cut = LOGGED_BODY_BYTES;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push('…');
+        } else if window.len() < body.len() {
+            text.push('…');
+        }
+        text
+    }
+}
+
+/// The spellings of a secret that can appear in a body: as given, as a URL path segment
+/// and as a form or query value.
+fn secret_forms(secret: &str) -> Vec<String> {
+    let mut forms = vec![secret.to_owned()];
+    let mut url = url::Url::parse("http://x/").expect("a constant URL parses");
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.push(secret);
+    }
+    forms.push(url.path().trim_start_matches('/').to_owned());
+    forms.push(url::form_urlencoded::byte_serialize(secret.as_bytes()).collect());
+    forms.sort();
+    forms.dedup();
+    // Longest first, so that no shorter spelling cuts a longer one apart.
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms
+}
+
+fn whole_seconds(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
+/// A failure without an answer, as a canonical error that never holds the URL (some
+/// upstreams carry a key in it) but does hold the chain of causes.
+fn failed(upstream: &str, e: reqwest::Error) -> Failed {
+    let e = e.without_url();
+    let (failure, kind, what) = if e.is_connect() {
+        let kind = if e.is_timeout() {
+            ErrorKind::UpstreamTimeout
+        } else {
+            ErrorKind::UpstreamUnavailable
+        };
+        (Failure::Connect, kind, "could not be reached")
+    } else if e.is_timeout() {
+        (Failure::Timeout, ErrorKind::UpstreamTimeout, "did not answer in time")
+    } else {
+        (Failure::Transport, ErrorKind::UpstreamUnavailable, "failed")
+    };
+    let mut cause = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        cause.push_str(": ");
+        cause.push_str(&s.to_string());
+        source = s.source();
+    }
+    Failed {
+        error: Error::new(kind, format!("upstream {upstream} {what}"))
+            .with_context("upstream", upstream.to_owned())
+            .with_context("cause", cause),
+        failure,
+    }
+}
+
+/// Reads a response body, refusing more than `limit` bytes: a declared length above it
+/// is refused before reading, and reading stops as soon as the count passes it.
+async fn read_body(
+    upstream: &str,
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Bytes, Failed> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large(upstream, limit));
+    }
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| failed(upstream, e))? {
+        if buf.len() + chunk.len() > limit {
+            return Err(too_large(upstream, limit));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+fn too_large(upstream: &str, limit: usize) -> Failed {
+    Failed {
+        error: Error::new(
+            ErrorKind::UpstreamUnavailable,
+            format!("upstream {upstream} answered with more than {limit} bytes"),
+        )
+        .with_context("upstream", upstream.to_owned())
+        // The same call would get the same oversized answer: not worth a retry.
+        .set_temporary(false),
+        failure: Failure::TooLarge,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upstream() -> Upstream {
+        Upstream::new(
+            "t",
+            UpstreamConfig::with_base_url("http://user:pw@127.0.0.1:9/api"),
+        )
+        .unwrap()
+        .with_secret(SecretString::from("k3y/with space"))
+    }
+
+    #[test]
+    fn urls_join_below_the_base_and_debug_hides_credentials() {
+        let u = upstream();
+        assert_eq!(
+            u.url("/customer").unwrap().as_str(),
+            "http://user:pw@127.0.0.1:9/api/customer"
+        );
+        let debug = format!("{u:?}");
+        assert!(debug.contains("127.0.0.1:9/api/"), "{debug}");
+        assert!(!debug.contains("pw") && !debug.contains("k3y"), "{debug}");
+        assert_eq!(u.breaker_state(), BreakerState::Closed);
+        assert!(Upstream::new("t", UpstreamConfig::with_base_url("ftp://x")).is_err());
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_every_spelling() {
+        let u = upstream();
+        let text = "a k3y/with space b k3y%2Fwith%20space c k3y%2Fwith+space d";
+        assert_eq!(
+            u.redact(text),
+            "a [redacted] b [redacted] c [redacted] d"
+        );
+    }
+
+    #[test]
+    fn logged_bodies_are_cut_after_redacting() {
+        let u = upstream();
+        let mut body = vec![b'x'; LOGGED_BODY_BYTES - 4];
+        body.extend_from_slice(b"k3y/with space and more");
+        let logged = u.logged_body(&body);
+        assert!(!logged.contains("k3y"), "{logged}");
+        assert!(logged.ends_with('…'));
+        assert!(logged.len() <= LOGGED_BODY_BYTES + '…'.len_utf8());
+        assert_eq!(u.logged_body(b"short"), "short");
+        assert!(u.logged_body(&vec![b'y'; 5000]).ends_with('…'));
+    }
+
+    #[test]
+    fn waits_are_rounded_up_to_whole_seconds() {
+        assert_eq!(whole_seconds(Duration::from_millis(1)), 1);
+        assert_eq!(whole_seconds(Duration::from_secs(3)), 3);
+        assert_eq!(whole_seconds(Duration::ZERO), 0);
+    }
+}
