@@ -6,6 +6,7 @@
 //! written back loses nothing.
 
 use chrono::{DateTime, Utc};
+use custgate_core::diff::keep_assigned;
 use custgate_core::{Customer, CustomerId, JsonMap, Phone, PhoneKind, Status};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -297,6 +298,26 @@ pub fn from_record(r: &Record) -> Customer {
         c.extensions.insert(NAME.into(), ext);
     }
     c
+}
+
+/// What `c` looks like once the upstream client (`Client`, feature `client`) has written
+/// it to ManEx and read it back: [`to_record`] (the record whose fields the client sends
+/// as parameters), as ManEx answers a Get for it, read with [`from_record`] (what the
+/// client makes of the answer), assuming ManEx stores what it is sent. The fields the
+/// upstream assigns (`id`, `seq`, `version`, timestamps) are `c`'s own (see
+/// [`keep_assigned`]).
+///
+/// The client refuses a write that [`unrepresentable`] names anything in rather than drop
+/// it; what `dropped_fields(c, &carried(c))` reports covers those names, and also what the
+/// client writes without refusing (see `docs.md`).
+pub fn carried(c: &Customer) -> Customer {
+    let sent = to_record(c);
+    let answer = serde_json::to_value(sent.get_view())
+        .and_then(serde_json::from_value::<Record>)
+        .unwrap_or(sent);
+    let mut kept = from_record(&answer);
+    keep_assigned(c, &mut kept);
+    kept
 }
 
 /// Applies the parameters of an Add or Edit to a customer. Only given parameters change

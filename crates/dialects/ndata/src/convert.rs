@@ -8,6 +8,7 @@
 //! without a canonical home is kept in `extensions["ndata"]`.
 
 use chrono::{DateTime, Utc};
+use custgate_core::diff::keep_assigned;
 use custgate_core::{
     Address, AddressKind, Card, Customer, CustomerId, CustomerKind, Email, Error, JsonMap, Money,
     Phone, PhoneKind, Status,
@@ -475,6 +476,26 @@ fn gender_to_wire(g: &str) -> String {
         "female" => "Female".to_owned(),
         other => other.to_owned(),
     }
+}
+
+/// What `c` looks like once the upstream client (`Client`, feature `client`) has written
+/// it to an NData system and read it back: [`to_wire`] without `status` and `_v` (the body
+/// the client sends), through JSON as on the wire, read with [`to_canonical`] (what the
+/// client makes of the answer), assuming the upstream stores what it is sent. The derived
+/// `status` is the only member that depends on the clock and the client leaves it out, so
+/// the instant given to [`to_wire`] does not matter. The fields the upstream assigns
+/// (`id`, `seq`, `version`, timestamps) are `c`'s own (see [`keep_assigned`]).
+pub fn carried(c: &Customer) -> Customer {
+    let mut sent = to_wire(c, DateTime::<Utc>::UNIX_EPOCH);
+    sent.status = None;
+    sent.version = None;
+    let answer = serde_json::to_value(&sent)
+        .and_then(serde_json::from_value::<wire::Customer>)
+        .unwrap_or(sent);
+    // `to_canonical` fails only on an id it cannot read; nothing is carried then.
+    let mut kept = to_canonical(&answer).unwrap_or_default();
+    keep_assigned(c, &mut kept);
+    kept
 }
 
 /// What NData shows as `discountRate` (a missing rate shows as 0).

@@ -1,0 +1,187 @@
+//! What ManEx cannot carry: `dropped_fields(c, carried(c))` for the richest canonical
+//! customer, its agreement with `unrepresentable` (what the client refuses to write), and
+//! nothing lost for a customer the dialect itself wrote.
+
+use custgate_core::{dropped_fields, Customer, Phone, PhoneKind, Status};
+use custgate_custno::convert::{apply, carried, unrepresentable};
+use custgate_custno::query::{relaxed_json, Params};
+use custgate_custno::validate::{changes, Action};
+use custgate_custno::{from_record, Envelope, Record};
+use custgate_testkit::fixtures::everything;
+use serde_json::Value;
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn body_params(text: &str) -> Params {
+    let v: Value = serde_json::from_slice(&relaxed_json(text.as_bytes())).unwrap();
+    let mut p = Params::default();
+    p.extend_json(v.as_object().unwrap());
+    p
+}
+
+/// A customer as the dialect's Add or Edit makes it from these parameters.
+fn written(params: &Params, action: Action) -> Customer {
+    let mut c = Customer::new();
+    apply(&changes(params, action).unwrap(), &mut c);
+    c
+}
+
+#[test]
+fn the_richest_customer_loses_what_manex_has_no_field_for() {
+    let c = everything();
+    // ManEx keeps the number, `CUSTNAME` (the display name), the status, one phone and
+    // one fax (numbers only), territory, division, reps, reseller and discount ids, terms,
+    // credit limit and status, the receivable high balance, taxable and the note.
+    let expected = [
+        "activation_time",
+        "addresses[0]",
+        "addresses[1]",
+        "addresses[2]",
+        "cards[0]",
+        "cards[1]",
+        "contacts[0]",
+        "contacts[1]",
+        "custom.newsletter",
+        "custom.score",
+        "emails[0]",
+        "emails[1]",
+        "emails[2]",
+        "expiration_time",
+        "extensions.partner.segment",
+        "external_id",
+        "finance.credit_balance.amount",
+        "finance.credit_balance.currency",
+        "finance.credit_days",
+        "finance.credit_rate",
+        "finance.currency",
+        "finance.discount_rate",
+        "identifications[0]",
+        "identifications[1]",
+        "identifications[2]",
+        "identifications[3]",
+        "kind",
+        "locale.birth_date",
+        "locale.company_type",
+        "locale.gender",
+        "locale.income_band",
+        "locale.industry",
+        "locale.nationality",
+        "locale.occupation",
+        "locale.preferred_contact_type",
+        "locale.preferred_language",
+        "meta.segment",
+        "meta.since",
+        "name.company",
+        "name.contact_person",
+        "name.first",
+        "name.last",
+        "name.middle",
+        "phones[0]",
+        "phones[1]",
+        "phones[2].country_code",
+        "phones[2].description",
+        "phones[3].country_code",
+        "phones[3].description",
+        "reference_no",
+        "tax.tin",
+        "tax.vat",
+    ];
+    assert_eq!(dropped_fields(&c, &carried(&c)), expected);
+}
+
+/// Whether `path` is the canonical field `name` or lies under it.
+fn under(path: &str, name: &str) -> bool {
+    path.strip_prefix(name)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+}
+
+#[test]
+fn what_the_client_refuses_is_what_carried_drops() {
+    let mut blocked = everything();
+    blocked.status = Status::Blocked;
+    for c in [everything(), blocked] {
+        let dropped = dropped_fields(&c, &carried(&c));
+        let named = unrepresentable(&c);
+        assert!(!named.is_empty());
+        for name in &named {
+            // `unrepresentable` names a field, sometimes followed by words of explanation.
+            let field = name.split(' ').next().unwrap();
+            assert!(
+                dropped.iter().any(|p| under(p, field)),
+                "{name} is refused but carried keeps it: {dropped:?}"
+            );
+        }
+        // What the client writes without refusing, and loses.
+        let silent: Vec<&str> = dropped
+            .iter()
+            .map(String::as_str)
+            .filter(|p| !named.iter().any(|n| under(p, n.split(' ').next().unwrap())))
+            .collect();
+        assert_eq!(
+            silent,
+            [
+                "extensions.partner.segment",
+                "kind",
+                "name.company",
+                "name.contact_person",
+                "name.first",
+                "name.last",
+                "name.middle",
+            ]
+        );
+    }
+
+    // One phone is representable, but not its dialling code and description.
+    let mut c = Customer::new();
+    c.name.display = Some("Acme".into());
+    c.phones = vec![Phone {
+        kind: PhoneKind::Phone,
+        number: "+4722000000".into(),
+        country_code: Some("47".into()),
+        description: Some("office".into()),
+        default: true,
+    }];
+    assert!(unrepresentable(&c).is_empty());
+    assert_eq!(
+        dropped_fields(&c, &carried(&c)),
+        ["phones[0].country_code", "phones[0].description"]
+    );
+}
+
+#[test]
+fn a_customer_written_through_the_dialect_loses_nothing() {
+    let add_body = fixture("add_request.json");
+    let add_query = fixture("add_request.query.txt");
+    let edit_body = fixture("edit_request.json").replace("YYYY-MM-DD", "2014-11-19");
+    let edit_query = fixture("edit_request.query.txt")
+        .replace("YYYY-MM-DD", "2014-11-19")
+        .trim()
+        .replace(' ', "%20");
+    let customers = [
+        written(&body_params(&add_body), Action::Add),
+        written(&Params::from_query(add_query.trim()), Action::Add),
+        written(&body_params(&edit_body), Action::Edit),
+        written(&Params::from_query(&edit_query), Action::Edit),
+    ];
+    for c in customers {
+        assert_eq!(
+            dropped_fields(&c, &carried(&c)),
+            Vec::<String>::new(),
+            "{c:?}"
+        );
+    }
+    // A record read from ManEx, as the client reads it.
+    for name in ["add_response.json", "get_response.json"] {
+        let env: Envelope<Record> = serde_json::from_str(&fixture(name)).unwrap();
+        let c = from_record(env.response_object.as_ref().unwrap());
+        assert_eq!(
+            dropped_fields(&c, &carried(&c)),
+            Vec::<String>::new(),
+            "{name}"
+        );
+        assert_eq!(carried(&c), c, "{name}");
+    }
+}
