@@ -35,7 +35,9 @@
 //!
 //! Whatever the gateway evaluates itself (a scan, a window or a lookup) is bounded:
 //! [`execute`] stops with an `Unsupported` error as soon as more than `max_scan` records
-//! would have to be fetched. A pass-through is returned as the backend answered it, in one
+//! would have to be fetched (a scan or a window asks for at most `max_scan + 1`, so the
+//! backend never sends much more than the limit; a lookup is checked once it answered).
+//! A pass-through is returned as the backend answered it, in one
 //! call unless the backend's page size makes several.
 
 use std::fmt::{self, Write as _};
@@ -278,8 +280,10 @@ pub fn plan(cap: &Capability, q: &Query) -> Result<Plan> {
     let conjuncts = q.filter.as_ref().map(conjuncts).unwrap_or_default();
     if !cap.list {
         return lookup(cap, &q, conjuncts.iter().copied()).ok_or_else(|| {
-            cap.check_op(Operation::List)
-                .expect_err("a backend without listing refuses it")
+            Error::unsupported(format!(
+                "the backend cannot do {}",
+                Operation::List.describe()
+            ))
         });
     }
     let (pushed, local) = split(&cap.filter, &conjuncts);
