@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use custgate_core::diff::keep_assigned;
 use custgate_core::field::parse_datetime;
 use custgate_core::model::{e164, normalize_country_code, split_e164};
 use custgate_core::{
@@ -1609,6 +1610,67 @@ fn apply_info(
         &wire::INFO,
         ctx,
     );
+}
+
+/// What `c` looks like once the upstream client (`Client`, feature `client`) has created
+/// it in an upstream Unimicro and read it back: [`create_body`] (the body the client
+/// posts) read the way the client reads the upstream's answer ([`parse_customer`], then
+/// [`apply`] in [`Mode::Import`]), assuming the upstream stores what it is sent. An update
+/// sends the same rendering ([`to_json`]), so it carries the same fields. The fields the
+/// upstream assigns (`id`, `seq`, `version`, timestamps) are `c`'s own (see
+/// [`keep_assigned`]); so are the child and relation `ID`s the extension keeps, which an
+/// upstream assigns afresh.
+pub fn carried(c: &Customer) -> Customer {
+    let read = parse_customer(create_body(c), "").and_then(|w| apply(None, &w, Mode::Import));
+    // The client's own reader failing on the client's own body would be a bug; nothing is
+    // carried then.
+    let mut kept = read.unwrap_or_default();
+    keep_assigned(c, &mut kept);
+    keep_assigned_ids(c, &mut kept);
+    kept
+}
+
+/// Gives `kept` the ids `sent`'s extension holds that an upstream assigns afresh: each
+/// child's `ID` (matched by fingerprint), the `ID`s of the owned relation objects and their
+/// links (`Dimensions.ID`, `DimensionsID`…), `BusinessRelationID`, `Info.ID` (or its
+/// absence), and a `next_id` past all of them.
+fn keep_assigned_ids(sent: &Customer, kept: &mut Customer) {
+    let from = Ext::of(sent);
+    let mut to = Ext::of(kept);
+    for (group, entries) in &mut to.children {
+        let Some(given) = from.children.get(group) else {
+            continue;
+        };
+        let mut used = vec![false; given.len()];
+        for e in entries.iter_mut() {
+            if let Some(i) = (0..given.len()).find(|&i| !used[i] && given[i].fp == e.fp) {
+                used[i] = true;
+                e.id = given[i].id;
+            }
+        }
+    }
+    for (key, id_key) in wire::OWNED {
+        let id = from.fields.get(*key).and_then(|o| o.get("ID")).cloned();
+        if let (Some(id), Some(Value::Object(o))) = (id, to.fields.get_mut(*key)) {
+            o.insert("ID".into(), id);
+            if let Some(link) = from.fields.get(*id_key) {
+                to.fields.insert((*id_key).to_owned(), link.clone());
+            }
+        }
+    }
+    if let Some(v) = from.fields.get("BusinessRelationID") {
+        to.fields.insert("BusinessRelationID".into(), v.clone());
+    }
+    match from.info.get("ID") {
+        Some(v) => {
+            to.info.insert("ID".into(), v.clone());
+        }
+        None => {
+            to.info.remove("ID");
+        }
+    }
+    to.next_id = to.next_id.max(from.next_id);
+    to.store(kept);
 }
 
 /// Parses a request body (any property-name casing) into the wire type.
