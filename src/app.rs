@@ -5,11 +5,13 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{self, from_fn};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use custgate_core::{DynStore, MemoryStore, TenantId};
+use custgate_gateway::{AliasTable, GatewayStore, MemoryAliases};
 use custgate_http::observe::{metrics_handler, observe};
+use custgate_http::report::report_headers;
 use custgate_http::{ConfigError, DialectSetup, DynDialect, Metrics, TenantSetup};
 use custgate_store::{SqlStore, StoreConfig};
 
@@ -36,6 +38,14 @@ pub struct Application {
 /// What `/readyz` checks.
 struct Readiness {
     stores: Vec<(String, DynStore)>,
+    /// Each upstream-backed tenant's gateway, for its circuit breaker's state.
+    upstreams: Vec<(TenantId, Arc<GatewayStore>)>,
+}
+
+/// The embedded store, and the id crosswalk kept in it.
+pub struct Embedded {
+    pub store: DynStore,
+    pub aliases: Arc<dyn AliasTable>,
 }
 
 impl Application {
@@ -55,16 +65,24 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let local = listener.local_addr()?;
         settings.check_bind(local)?;
-        let store = open_store(&settings).await?;
+        let Embedded { store, aliases } = open_store(&settings).await?;
 
         let mut tenants = Vec::new();
+        let mut upstreams = Vec::new();
         for (id, t) in &settings.tenants {
             let id = TenantId::parse(id).map_err(|e| anyhow::anyhow!("tenants.{id}: {e}"))?;
-            let backend = match t.backend {
+            let backend: DynStore = match &t.backend {
                 BackendSettings::Embedded => store.clone(),
+                BackendSettings::Upstream(u) => {
+                    let gateway = Arc::new(custgate_gateway::connect(&id, u, aliases.clone())?);
+                    tracing::info!(tenant = %id, upstream = u.name(), dialect = %u.dialect, "Tenant backed by an upstream");
+                    upstreams.push((id.clone(), gateway.clone()));
+                    gateway
+                }
             };
             tenants.push((id, backend, t.dialects.clone()));
         }
+        let gateway_mode = !upstreams.is_empty();
 
         let mut dialects: Vec<DynDialect> = Vec::new();
         for (name, build) in BUILDERS {
@@ -89,6 +107,7 @@ impl Application {
 
         let readiness = web::Data::new(Readiness {
             stores: vec![(store.name().to_owned(), store.clone())],
+            upstreams,
         });
         let metrics = web::Data::new(Metrics::new());
         let dialects = Arc::new(dialects);
@@ -102,6 +121,10 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(readiness.clone())
                 .app_data(web::PayloadConfig::new(payload_ceiling))
+                .wrap(middleware::Condition::new(
+                    gateway_mode,
+                    from_fn(report_headers),
+                ))
                 .wrap(from_fn(observe))
                 .route("/healthz", web::get().to(healthz))
                 .route("/readyz", web::get().to(readyz))
@@ -137,16 +160,24 @@ impl Application {
 }
 
 /// Opens the embedded store: `memory://` for a throw-away in-memory store, else sqlx.
-pub async fn open_store(settings: &Settings) -> anyhow::Result<DynStore> {
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Embedded> {
     let config: StoreConfig = custgate_http::parse_section(&settings.store, "store")?;
     if config.url.starts_with("memory:") {
         tracing::warn!("Using the in-memory store: nothing survives a restart");
-        return Ok(Arc::new(MemoryStore::new()));
+        return Ok(Embedded {
+            store: Arc::new(MemoryStore::new()),
+            aliases: Arc::new(MemoryAliases::default()),
+        });
     }
-    let store = SqlStore::connect(&config)
-        .await
-        .context("cannot open the store")?;
-    Ok(Arc::new(store))
+    let store = Arc::new(
+        SqlStore::connect(&config)
+            .await
+            .context("cannot open the store")?,
+    );
+    Ok(Embedded {
+        store: store.clone(),
+        aliases: store,
+    })
 }
 
 async fn healthz() -> HttpResponse {
@@ -167,10 +198,22 @@ async fn readyz(readiness: web::Data<Readiness>) -> HttpResponse {
         };
         checks.insert(format!("store:{name}"), status.into());
     }
-    let body = serde_json::json!({
+    // An open breaker is one tenant's upstream failing, not this instance: it is
+    // reported, and the gateway stays ready for everyone else.
+    let mut upstreams = serde_json::Map::new();
+    for (tenant, gateway) in &readiness.upstreams {
+        upstreams.insert(
+            format!("{tenant}:{}", gateway.upstream().name()),
+            gateway.upstream().breaker_state().as_str().into(),
+        );
+    }
+    let mut body = serde_json::json!({
         "status": if ready { "ready" } else { "not ready" },
         "checks": checks,
     });
+    if !upstreams.is_empty() {
+        body["upstreams"] = upstreams.into();
+    }
     if ready {
         HttpResponse::Ok().json(body)
     } else {

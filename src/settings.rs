@@ -74,12 +74,14 @@ pub struct TenantSettings {
 }
 
 /// Where a tenant's customers live.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BackendSettings {
     /// The gateway's own store (`[store]`).
     #[default]
     Embedded,
+    /// An upstream system of any dialect (gateway mode).
+    Upstream(custgate_gateway::UpstreamSettings),
 }
 
 /// Development credentials shipped in `config/default.toml` and documented in README.
@@ -132,8 +134,17 @@ impl Settings {
             }
         }
         for (id, t) in &self.tenants {
-            TenantId::parse(id)
+            let tenant = TenantId::parse(id)
                 .map_err(|e| ConfigError::new(format!("tenants.{id}"), e.message().to_owned()))?;
+            if let BackendSettings::Upstream(u) = &t.backend {
+                // Builds the client (no call is made) to check its section.
+                custgate_gateway::connect(
+                    &tenant,
+                    u,
+                    std::sync::Arc::new(custgate_gateway::MemoryAliases::default()),
+                )
+                .map_err(|e| ConfigError::new(e.path, e.message))?;
+            }
             for name in t.dialects.keys() {
                 if !DIALECTS.contains(&name.as_str()) {
                     return Err(ConfigError::new(
@@ -243,7 +254,10 @@ mod tests {
         assert_eq!(s.tenants.len(), 2);
         assert!(s.dialect_enabled("odata"));
         assert!(s.dialect_section("tenant").get("enabled").is_none());
-        assert_eq!(s.tenants["demo"].backend, BackendSettings::Embedded);
+        assert!(matches!(
+            s.tenants["demo"].backend,
+            BackendSettings::Embedded
+        ));
     }
 
     #[test]

@@ -1,0 +1,432 @@
+//! [`GatewayStore`]: an upstream client made to look like a full store to every front.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use custgate_core::{
+    diff, plan, report, Capability, CreateOptions, Customer, CustomerId, CustomerStore, DynStore,
+    Error, ErrorKind, Field, FieldError, FindCapability, Key, Page, Query, Result, Status,
+    TenantId, Version,
+};
+
+use custgate_upstream::Upstream;
+
+use crate::crosswalk::AliasTable;
+use crate::settings::UpstreamDialect;
+
+/// Where a record's integer id (`seq`) comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeqSource {
+    /// The upstream has integer ids of its own.
+    Native,
+    /// The crosswalk assigns one per upstream record.
+    Alias,
+}
+
+/// How identifiers are made for one upstream dialect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdPolicy {
+    pub seq: SeqSource,
+    /// Whether the upstream has customer numbers; without them the number shown is the
+    /// record's `seq`.
+    pub native_number: bool,
+}
+
+impl IdPolicy {
+    pub fn of(dialect: UpstreamDialect) -> IdPolicy {
+        match dialect {
+            // `cusId`, `customerId`: integers, but no customer numbers.
+            UpstreamDialect::Tenant | UpstreamDialect::V1core => IdPolicy {
+                seq: SeqSource::Native,
+                native_number: false,
+            },
+            // String ids, no numbers.
+            UpstreamDialect::Ndata => IdPolicy {
+                seq: SeqSource::Alias,
+                native_number: false,
+            },
+            // `CUSTNO` is the id; no integer id besides it.
+            UpstreamDialect::Custno => IdPolicy {
+                seq: SeqSource::Alias,
+                native_number: true,
+            },
+            // `ID` and `CustomerNumber`.
+            UpstreamDialect::Odata => IdPolicy {
+                seq: SeqSource::Native,
+                native_number: true,
+            },
+        }
+    }
+}
+
+/// The upstream client with the crosswalk applied: every record it returns has a `seq`
+/// and a `number`, and it can be asked for records by them. The planner runs queries
+/// against this view; its capability leaves alias fields to the gateway.
+struct Aliased {
+    inner: DynStore,
+    aliases: Arc<dyn AliasTable>,
+    upstream: String,
+    ids: IdPolicy,
+    capability: Capability,
+}
+
+impl fmt::Debug for Aliased {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Aliased")
+            .field("inner", &self.inner)
+            .field("upstream", &self.upstream)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Aliased {
+    fn new(inner: DynStore, aliases: Arc<dyn AliasTable>, upstream: String, ids: IdPolicy) -> Self {
+        let mut capability = inner.capability().clone();
+        // Alias fields exist only in the gateway: filters and sorts on them run here.
+        let local: &[Field] = match (ids.seq, ids.native_number) {
+            (SeqSource::Alias, false) => &[Field::Seq, Field::Number],
+            (SeqSource::Alias, true) => &[Field::Seq],
+            (SeqSource::Native, false) => &[Field::Number],
+            (SeqSource::Native, true) => &[],
+        };
+        capability.filter.fields.retain(|(f, _)| !local.contains(f));
+        capability.sort_fields.retain(|f| !local.contains(f));
+        capability.find.seq |= ids.seq == SeqSource::Alias;
+        capability.find.number |= !ids.native_number;
+        Aliased {
+            inner,
+            aliases,
+            upstream,
+            ids,
+            capability,
+        }
+    }
+
+    /// Gives an upstream record its alias `seq` and derived `number`.
+    async fn label(&self, tenant: &TenantId, mut c: Customer) -> Result<Customer> {
+        if self.ids.seq == SeqSource::Alias {
+            c.seq = Some(
+                self.aliases
+                    .alias_for(tenant, &self.upstream, c.id.as_str())
+                    .await?,
+            );
+        }
+        if !self.ids.native_number {
+            c.number = c.seq.map(|s| s.to_string());
+        }
+        Ok(c)
+    }
+
+    async fn label_all(&self, tenant: &TenantId, items: Vec<Customer>) -> Result<Vec<Customer>> {
+        let mut out = Vec::with_capacity(items.len());
+        for c in items {
+            out.push(self.label(tenant, c).await?);
+        }
+        Ok(out)
+    }
+
+    /// The record with this integer id.
+    async fn by_seq(&self, tenant: &TenantId, seq: i64) -> Result<Vec<Customer>> {
+        match self.ids.seq {
+            SeqSource::Native => {
+                let found = self.inner.find(tenant, &Key::Seq(seq)).await?;
+                self.label_all(tenant, found).await
+            }
+            SeqSource::Alias => {
+                let Some(id) = self.aliases.resolve(tenant, &self.upstream, seq).await? else {
+                    return Ok(Vec::new());
+                };
+                let id = CustomerId::parse(&id)?;
+                match self.inner.get(tenant, &id).await {
+                    Ok(c) => Ok(vec![self.label(tenant, c).await?]),
+                    Err(e) if e.kind() == ErrorKind::NotFound => Ok(Vec::new()),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl CustomerStore for Aliased {
+    fn capability(&self) -> &Capability {
+        &self.capability
+    }
+
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    async fn query(&self, tenant: &TenantId, query: &Query) -> Result<Page> {
+        let page = self.inner.query(tenant, query).await?;
+        Ok(Page {
+            items: self.label_all(tenant, page.items).await?,
+            total: page.total,
+        })
+    }
+
+    async fn get(&self, tenant: &TenantId, id: &CustomerId) -> Result<Customer> {
+        let c = self.inner.get(tenant, id).await?;
+        self.label(tenant, c).await
+    }
+
+    async fn find(&self, tenant: &TenantId, key: &Key) -> Result<Vec<Customer>> {
+        match key {
+            Key::Seq(n) => self.by_seq(tenant, *n).await,
+            Key::Number(n) if !self.ids.native_number => match n.trim().parse::<i64>() {
+                Ok(seq) if seq > 0 => self.by_seq(tenant, seq).await,
+                _ => Ok(Vec::new()),
+            },
+            _ => {
+                let found = self.inner.find(tenant, key).await?;
+                self.label_all(tenant, found).await
+            }
+        }
+    }
+
+    async fn create(&self, tenant: &TenantId, c: Customer, o: CreateOptions) -> Result<Customer> {
+        let c = self.inner.create(tenant, c, o).await?;
+        self.label(tenant, c).await
+    }
+
+    async fn update(&self, tenant: &TenantId, c: Customer, e: Option<Version>) -> Result<Customer> {
+        let c = self.inner.update(tenant, c, e).await?;
+        self.label(tenant, c).await
+    }
+
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &CustomerId,
+        e: Option<Version>,
+    ) -> Result<Customer> {
+        let c = self.inner.delete(tenant, id, e).await?;
+        self.label(tenant, c).await
+    }
+
+    async fn set_status(&self, tenant: &TenantId, id: &CustomerId, s: Status) -> Result<Customer> {
+        let c = self.inner.set_status(tenant, id, s).await?;
+        self.label(tenant, c).await
+    }
+
+    async fn health(&self) -> Result<()> {
+        self.inner.health().await
+    }
+}
+
+/// What the upstream would keep of a customer: `convert::carried` of its dialect.
+pub type Carry = fn(&Customer) -> Customer;
+
+/// A tenant's backend when it is an upstream system: the dialect's client behind the
+/// crosswalk, the planner and the translation-loss check.
+pub struct GatewayStore {
+    name: String,
+    dialect: UpstreamDialect,
+    view: Aliased,
+    handle: Upstream,
+    carry: Carry,
+    strict: bool,
+    max_scan: usize,
+    capability: Capability,
+}
+
+impl fmt::Debug for GatewayStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatewayStore")
+            .field("name", &self.name)
+            .field("strict", &self.strict)
+            .field("max_scan", &self.max_scan)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a [`GatewayStore`] is put together.
+pub struct GatewayParts {
+    pub dialect: UpstreamDialect,
+    /// The name of the upstream in the crosswalk and in logs.
+    pub upstream: String,
+    pub client: DynStore,
+    /// The client's HTTP plumbing, for its circuit breaker's state and metrics.
+    pub handle: Upstream,
+    pub aliases: Arc<dyn AliasTable>,
+    pub carry: Carry,
+    pub strict: bool,
+    pub max_scan: usize,
+}
+
+impl GatewayStore {
+    pub fn new(parts: GatewayParts) -> GatewayStore {
+        let ids = IdPolicy::of(parts.dialect);
+        let view = Aliased::new(parts.client, parts.aliases, parts.upstream.clone(), ids);
+        let capability = offered(view.capability());
+        GatewayStore {
+            name: format!("upstream:{}", parts.upstream),
+            dialect: parts.dialect,
+            view,
+            handle: parts.handle,
+            carry: parts.carry,
+            strict: parts.strict,
+            max_scan: parts.max_scan,
+            capability,
+        }
+    }
+
+    pub fn dialect(&self) -> UpstreamDialect {
+        self.dialect
+    }
+
+    /// The upstream's HTTP plumbing: its circuit breaker's state, its metrics.
+    pub fn upstream(&self) -> &Upstream {
+        &self.handle
+    }
+
+    /// The customer as it goes upstream, and what the upstream would lose of it.
+    fn prepare(&self, c: Customer) -> Result<Customer> {
+        let mut probe = c.clone();
+        // Identifiers the gateway made up itself are not the front's data.
+        if self.view.ids.seq == SeqSource::Alias {
+            probe.seq = None;
+        }
+        if !self.view.ids.native_number
+            && probe.number.is_some()
+            && probe.number == c.seq.map(|s| s.to_string())
+        {
+            probe.number = None;
+        }
+        let mut kept = (self.carry)(&probe);
+        let dropped = diff::dropped_fields(&probe, &kept);
+        if dropped.is_empty() {
+            return Ok(probe);
+        }
+        if self.strict {
+            let fields = dropped
+                .iter()
+                .map(|f| FieldError {
+                    field: f.clone(),
+                    message: format!("the upstream ({}) cannot hold this field", self.dialect),
+                })
+                .collect();
+            return Err(Error::validation(fields).with_context("upstream", self.dialect.as_str()));
+        }
+        tracing::info!(upstream = %self.dialect, dropped = ?dropped, "Fields the upstream cannot carry were dropped");
+        report::record_dropped(&dropped);
+        // The identity of the record is the gateway's business, not a translation.
+        diff::keep_assigned(&probe, &mut kept);
+        Ok(kept)
+    }
+}
+
+/// What the gateway offers over a view: everything the planner can complete locally.
+fn offered(view: &Capability) -> Capability {
+    let full = Capability::full();
+    let findable = view.find != FindCapability::default();
+    let list = view.list || findable;
+    Capability {
+        list,
+        get: view.get,
+        create: view.create,
+        update: view.update,
+        delete: view.delete,
+        set_status: view.set_status,
+        find: if view.list {
+            FindCapability::ALL
+        } else {
+            view.find
+        },
+        filter: if list {
+            full.filter
+        } else {
+            view.filter.clone()
+        },
+        sort_fields: full.sort_fields,
+        max_sort_keys: None,
+        offset: true,
+        max_limit: None,
+        total: true,
+        idempotency: view.idempotency,
+        expected_version: view.expected_version,
+        client_ids: view.client_ids,
+    }
+}
+
+#[async_trait]
+impl CustomerStore for GatewayStore {
+    fn capability(&self) -> &Capability {
+        &self.capability
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    #[tracing::instrument(name = "gateway.query", skip_all, fields(upstream = %self.dialect))]
+    async fn query(&self, tenant: &TenantId, query: &Query) -> Result<Page> {
+        let (page, explain) = plan::execute(&self.view, tenant, query, self.max_scan).await?;
+        report::record_plan(explain.header());
+        Ok(page)
+    }
+
+    #[tracing::instrument(name = "gateway.get", skip_all, fields(upstream = %self.dialect))]
+    async fn get(&self, tenant: &TenantId, id: &CustomerId) -> Result<Customer> {
+        self.view.get(tenant, id).await
+    }
+
+    #[tracing::instrument(name = "gateway.find", skip_all, fields(upstream = %self.dialect, key = key.name()))]
+    async fn find(&self, tenant: &TenantId, key: &Key) -> Result<Vec<Customer>> {
+        if self.view.capability.find.supports(key) {
+            return self.view.find(tenant, key).await;
+        }
+        Ok(self
+            .query(tenant, &Query::filtered(key.to_filter()))
+            .await?
+            .items)
+    }
+
+    #[tracing::instrument(name = "gateway.create", skip_all, fields(upstream = %self.dialect))]
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        customer: Customer,
+        options: CreateOptions,
+    ) -> Result<Customer> {
+        self.capability.check_create(&options)?;
+        let customer = self.prepare(customer)?;
+        self.view.create(tenant, customer, options).await
+    }
+
+    #[tracing::instrument(name = "gateway.update", skip_all, fields(upstream = %self.dialect))]
+    async fn update(
+        &self,
+        tenant: &TenantId,
+        customer: Customer,
+        expected: Option<Version>,
+    ) -> Result<Customer> {
+        let customer = self.prepare(customer)?;
+        self.view.update(tenant, customer, expected).await
+    }
+
+    #[tracing::instrument(name = "gateway.delete", skip_all, fields(upstream = %self.dialect))]
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &CustomerId,
+        expected: Option<Version>,
+    ) -> Result<Customer> {
+        self.view.delete(tenant, id, expected).await
+    }
+
+    #[tracing::instrument(name = "gateway.set_status", skip_all, fields(upstream = %self.dialect))]
+    async fn set_status(
+        &self,
+        tenant: &TenantId,
+        id: &CustomerId,
+        status: Status,
+    ) -> Result<Customer> {
+        self.view.set_status(tenant, id, status).await
+    }
+
+    async fn health(&self) -> Result<()> {
+        self.view.health().await
+    }
+}
