@@ -419,7 +419,10 @@ fn set_phone(c: &mut Customer, kind: PhoneKind, number: Option<&str>) {
 }
 
 /// The parts of a canonical customer that ManEx has no field for (the client refuses to
-/// write them rather than drop them silently). Names in canonical paths.
+/// write them rather than drop them silently). Names in canonical paths. Each of them is
+/// among what `dropped_fields(c, &carried(c))` reports (a test checks it), but not the
+/// other way round: see "What ManEx cannot carry" in `docs.md` for what the client still
+/// writes without.
 pub fn unrepresentable(c: &Customer) -> Vec<&'static str> {
     let mut out = Vec::new();
     let mut check = |cond: bool, what: &'static str| {
