@@ -14,6 +14,7 @@ use custgate_http::observe::{metrics_handler, observe};
 use custgate_http::report::report_headers;
 use custgate_http::{ConfigError, DialectSetup, DynDialect, Metrics, TenantSetup};
 use custgate_store::{SqlStore, StoreConfig};
+use custgate_upstream::UpstreamMetrics;
 
 use crate::settings::{BackendSettings, Settings};
 
@@ -105,11 +106,19 @@ impl Application {
             dialects.push(build(&setup)?);
         }
 
+        let mut metrics = Metrics::new();
+        if !upstreams.is_empty() {
+            let upstream_metrics = Arc::new(UpstreamMetrics::new());
+            upstream_metrics.register(metrics.registry_mut());
+            for (_, gateway) in &upstreams {
+                gateway.upstream().attach_metrics(upstream_metrics.clone());
+            }
+        }
+        let metrics = web::Data::new(metrics);
         let readiness = web::Data::new(Readiness {
             stores: vec![(store.name().to_owned(), store.clone())],
             upstreams,
         });
-        let metrics = web::Data::new(Metrics::new());
         let dialects = Arc::new(dialects);
         // Bodies between the configured limit and twice it reach the dialects, which
         // answer 413 in their own envelopes; anything larger is cut off by actix.

@@ -149,6 +149,12 @@ impl Metrics {
         }
     }
 
+    /// The registry, for metrics kept elsewhere (the upstreams') to be registered once at
+    /// start.
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
     /// The metrics in the Prometheus/OpenMetrics text format.
     pub fn encode(&self) -> String {
         let mut out = String::new();

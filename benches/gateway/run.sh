@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Gateway mode under load, side by side in one run on loopback:
+#
+#   1. client -> upstream                      (an odata system: custgate serving odata)
+#   2. client -> nginx (plain reverse proxy, keep-alive to the upstream) -> upstream
+#   3. client -> custgate (front `tenant`, upstream `odata`) -> upstream
+#
+# Cases 1 and 2 send the upstream request custgate itself sends for case 3 (the odata
+# query that finds a customer by name), so the three differ only by what is in between.
+# Prints requests/s under wrk (closed loop, CONNS connections) and latency percentiles at
+# a fixed RATE (open loop, benches/gateway/rate.rs), and the added p99 of each proxy.
+#
+#   benches/gateway/run.sh                     # 10 s per run, 1000 req/s for latency
+#   DURATION=5 RATE=500 benches/gateway/run.sh
+#
+# Needs wrk and nginx (apt-get install wrk nginx). Targets (issue 8): custgate's
+# throughput >= nginx's; custgate's added p99 <= 1 ms at 1,000 requests/s.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${N:-200}
+DURATION=${DURATION:-10}
+CONNS=${CONNS:-32}
+RATE=${RATE:-1000}
+WORKERS=${WORKERS:-1}
+UP_PORT=${UP_PORT:-18091}
+NGINX_PORT=${NGINX_PORT:-18092}
+GW_PORT=${GW_PORT:-18093}
+for tool in wrk nginx curl; do
+  command -v "$tool" >/dev/null || { echo "$tool is required: apt-get install $tool" >&2; exit 1; }
+done
+
+cargo build --release --quiet --bin custgate --example load-rate
+TMP=$(mktemp -d)
+cleanup() {
+  kill "${UP_PID:-}" "${GW_PID:-}" 2>/dev/null || true
+  [ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+wait_for() { for _ in $(seq 1 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
+
+# The upstream: an odata system with N customers, in memory.
+CUSTGATE__SERVER__BIND=127.0.0.1:$UP_PORT CUSTGATE__SERVER__WORKERS=$WORKERS \
+CUSTGATE__STORE__URL=memory:// CUSTGATE__LOG__FILTER=warn \
+  target/release/custgate --config config/default.toml serve & UP_PID=$!
+wait_for "http://127.0.0.1:$UP_PORT/healthz"
+echo "seeding $N customers into the upstream"
+for i in $(seq 1 "$N"); do
+  printf '{"kind":"company","name":{"display":"Bench %05d"},"emails":[{"address":"b%05d@example.com"}],"phones":[{"number":"+4722%06d","kind":"phone"}]}' "$i" "$i" "$i" |
+    curl -sf -o /dev/null -H 'Authorization: Bearer dev-unified-demo' -H 'Content-Type: application/json' \
+      --data-binary @- "http://127.0.0.1:$UP_PORT/unified/v1/customers"
+done
+
+# nginx: a plain reverse proxy with keep-alive connections to the upstream.
+mkdir -p "$TMP/nginx"
+cat >"$TMP/nginx.conf" <<NGINX
+worker_processes $WORKERS;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $TMP/nginx;
+  proxy_temp_path $TMP/nginx;
+  fastcgi_temp_path $TMP/nginx;
+  uwsgi_temp_path $TMP/nginx;
+  scgi_temp_path $TMP/nginx;
+  upstream odata { server 127.0.0.1:$UP_PORT; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / {
+      proxy_pass http://odata;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering on;
+    }
+  }
+}
+NGINX
+nginx -c "$TMP/nginx.conf" -p "$TMP/nginx" -g 'daemon on;'
+
+# custgate in gateway mode: tenant `demo` backed by the odata upstream.
+sed -e '/^\[tenants.demo\]$/,+1{/^backend = /d}' config/default.toml >"$TMP/gateway.toml"
+cat >>"$TMP/gateway.toml" <<TOML
+[tenants.demo.backend]
+kind = "upstream"
+dialect = "odata"
+[tenants.demo.backend.client]
+token = "dev-odata-demo"
+company_key = "11111111-1111-4111-8111-111111111111"
+[tenants.demo.backend.client.upstream]
+base_url = "http://127.0.0.1:$UP_PORT/"
+TOML
+CUSTGATE__SERVER__BIND=127.0.0.1:$GW_PORT CUSTGATE__SERVER__WORKERS=$WORKERS \
+CUSTGATE__STORE__URL="sqlite://$TMP/gateway.db" CUSTGATE__LOG__FILTER=warn \
+  target/release/custgate --config "$TMP/gateway.toml" serve & GW_PID=$!
+wait_for "http://127.0.0.1:$GW_PORT/healthz"
+
+NAME="Bench 00042"
+TOKEN=$(target/release/custgate --config "$TMP/gateway.toml" token tenant --tenant demo)
+FRONT="/api/customer/Bench%2000042"
+# The odata request custgate sends for the front's request (odata client: find by name).
+EXPAND=$(sed -n 's/^pub const READ_EXPAND: &str = "\(.*\)";$/\1/p' crates/dialects/odata/src/client.rs)
+UPSTREAM_PATH="/api/biz/customers?filter=$(python3 -c "import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1]))" "Info.Name eq '$NAME'")&orderby=ID&expand=$EXPAND"
+UP_AUTH=(-H "Authorization: Bearer dev-odata-demo" -H "CompanyKey: 11111111-1111-4111-8111-111111111111")
+GW_AUTH=(-H "Authorization: Bearer $TOKEN")
+
+# Every case answers the same customer before anything is measured.
+curl -sf "${UP_AUTH[@]}" "http://127.0.0.1:$UP_PORT$UPSTREAM_PATH" | grep -q "$NAME"
+curl -sf "${UP_AUTH[@]}" "http://127.0.0.1:$NGINX_PORT$UPSTREAM_PATH" | grep -q "$NAME"
+curl -sf "${GW_AUTH[@]}" "http://127.0.0.1:$GW_PORT$FRONT" | grep -q "$NAME"
+
+rps() { wrk -t2 -c"$CONNS" -d"${DURATION}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
+lat() { target/release/examples/load-rate "$1" "$RATE" "$DURATION" "${@:2}"; }
+field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$2"; }
+
+echo "throughput (wrk, $CONNS connections, ${DURATION}s each) ..."
+direct_rps=$(rps "${UP_AUTH[@]}" "http://127.0.0.1:$UP_PORT$UPSTREAM_PATH")
+nginx_rps=$(rps "${UP_AUTH[@]}" "http://127.0.0.1:$NGINX_PORT$UPSTREAM_PATH")
+gw_rps=$(rps "${GW_AUTH[@]}" "http://127.0.0.1:$GW_PORT$FRONT")
+echo "latency at $RATE req/s (${DURATION}s each) ..."
+direct_lat=$(lat "http://127.0.0.1:$UP_PORT$UPSTREAM_PATH" "Authorization: Bearer dev-odata-demo" "CompanyKey: 11111111-1111-4111-8111-111111111111")
+nginx_lat=$(lat "http://127.0.0.1:$NGINX_PORT$UPSTREAM_PATH" "Authorization: Bearer dev-odata-demo" "CompanyKey: 11111111-1111-4111-8111-111111111111")
+gw_lat=$(lat "http://127.0.0.1:$GW_PORT$FRONT" "Authorization: Bearer $TOKEN")
+
+p99() { field p99_us "$1"; }
+printf '\n%-34s %12s %10s %10s %10s %8s\n' "path" "wrk r/s" "p50 us" "p99 us" "+p99 us" "errors"
+row() { printf '%-34s %12s %10s %10s %10s %8s\n' "$1" "$2" "$(field p50_us "$3")" "$(p99 "$3")" "$4" "$(field errors "$3")"; }
+row "client -> upstream" "$direct_rps" "$direct_lat" "-"
+row "client -> nginx -> upstream" "$nginx_rps" "$nginx_lat" "$(( $(p99 "$nginx_lat") - $(p99 "$direct_lat") ))"
+row "client -> custgate -> upstream" "$gw_rps" "$gw_lat" "$(( $(p99 "$gw_lat") - $(p99 "$direct_lat") ))"
+awk -v g="$gw_rps" -v n="$nginx_rps" 'BEGIN { printf "\ncustgate / nginx throughput: %.3f (target >= 1.0)\n", g / n }'
+echo "custgate added p99 at $RATE req/s: $(( $(p99 "$gw_lat") - $(p99 "$direct_lat") )) us (target <= 1000)"
