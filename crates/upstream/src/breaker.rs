@@ -43,9 +43,16 @@ impl BreakerState {
 
 #[derive(Debug)]
 enum State {
-    Closed { failures: u32 },
-    Open { until: Instant, until_utc: DateTime<Utc> },
-    HalfOpen { trial_in_flight: bool },
+    Closed {
+        failures: u32,
+    },
+    Open {
+        until: Instant,
+        until_utc: DateTime<Utc>,
+    },
+    HalfOpen {
+        trial_in_flight: bool,
+    },
 }
 
 /// Why a call was not let through.

@@ -123,7 +123,10 @@ impl UpstreamConfig {
             ("request_timeout_ms", self.request_timeout_ms),
             ("max_concurrency", self.max_concurrency as u64),
             ("retry.max_attempts", u64::from(self.retry.max_attempts)),
-            ("breaker.failure_threshold", u64::from(self.breaker.failure_threshold)),
+            (
+                "breaker.failure_threshold",
+                u64::from(self.breaker.failure_threshold),
+            ),
         ];
         for (field, value) in positive {
             if value == 0 {
@@ -189,7 +192,10 @@ mod tests {
         assert!(ok.check().is_ok());
         let mut c = ok.clone();
         c.retry.max_attempts = 0;
-        assert_eq!(c.check().unwrap_err().fields()[0].field, "retry.max_attempts");
+        assert_eq!(
+            c.check().unwrap_err().fields()[0].field,
+            "retry.max_attempts"
+        );
         let mut c = ok.clone();
         c.max_concurrency = 0;
         assert_eq!(c.check().unwrap_err().fields()[0].field, "max_concurrency");

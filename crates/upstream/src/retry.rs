@@ -96,14 +96,19 @@ mod tests {
             assert!(backoff(&config, 60) <= Duration::from_millis(1_000));
         }
         // The draws are spread, not fixed at the ceiling.
-        let draws: std::collections::BTreeSet<_> =
-            (0..50).map(|_| backoff(&config, 5)).collect();
+        let draws: std::collections::BTreeSet<_> = (0..50).map(|_| backoff(&config, 5)).collect();
         assert!(draws.len() > 5);
     }
 
     #[test]
     fn only_safe_or_idempotent_methods_are_retried() {
-        for m in [Method::GET, Method::HEAD, Method::PUT, Method::DELETE, Method::OPTIONS] {
+        for m in [
+            Method::GET,
+            Method::HEAD,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ] {
             assert!(idempotent(&m));
         }
         assert!(!idempotent(&Method::POST));

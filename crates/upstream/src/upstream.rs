@@ -250,7 +250,9 @@ impl Upstream {
                     }
                 }
                 Err(f) if f.failure == Failure::Connect => backoff(retry, attempt),
-                Err(f) if idempotent && matches!(f.failure, Failure::Timeout | Failure::Transport) => {
+                Err(f)
+                    if idempotent && matches!(f.failure, Failure::Timeout | Failure::Transport) =>
+                {
                     backoff(retry, attempt)
                 }
                 _ => return into_parts(outcome),
@@ -293,26 +295,26 @@ impl Upstream {
             }
         };
         self.publish_state();
-        let permit = match tokio::time::timeout(
-            inner.config.request_timeout(),
-            inner.permits.acquire(),
-        )
-        .await
-        {
-            Ok(Ok(permit)) => permit,
-            // The semaphore is never closed; a timeout is the only way here.
-            Ok(Err(_)) | Err(_) => {
-                self.count(operation, "saturated");
-                return Err(Error::new(
-                    ErrorKind::UpstreamUnavailable,
-                    format!(
-                        "upstream {} has {} calls in flight and none finished within {} ms",
-                        inner.name, inner.config.max_concurrency, inner.config.request_timeout_ms
-                    ),
-                )
-                .with_context("upstream", inner.name.clone()));
-            }
-        };
+        let permit =
+            match tokio::time::timeout(inner.config.request_timeout(), inner.permits.acquire())
+                .await
+            {
+                Ok(Ok(permit)) => permit,
+                // The semaphore is never closed; a timeout is the only way here.
+                Ok(Err(_)) | Err(_) => {
+                    self.count(operation, "saturated");
+                    return Err(Error::new(
+                        ErrorKind::UpstreamUnavailable,
+                        format!(
+                            "upstream {} has {} calls in flight and none finished within {} ms",
+                            inner.name,
+                            inner.config.max_concurrency,
+                            inner.config.request_timeout_ms
+                        ),
+                    )
+                    .with_context("upstream", inner.name.clone()));
+                }
+            };
         let span = tracing::info_span!(
             "upstream.call",
             upstream = %inner.name,
@@ -396,25 +398,21 @@ impl Upstream {
 
     fn circuit_error(&self, refusal: &Refusal) -> Error {
         let name = self.name();
-        let (why, remaining) = match refusal {
-            Refusal::Open { until, remaining } => (
-                format!(
-                    "circuit open until {}",
-                    until.to_rfc3339_opts(SecondsFormat::Millis, true)
-                ),
-                *remaining,
-            ),
-            Refusal::TrialInFlight => (
-                "circuit half-open with a trial call in flight".to_owned(),
-                Duration::ZERO,
-            ),
+        let refused = |why: &str| {
+            Error::new(
+                ErrorKind::UpstreamUnavailable,
+                format!("upstream {name} is failing and was not called: {why}"),
+            )
+            .with_context("upstream", name.to_owned())
         };
-        Error::new(
-            ErrorKind::UpstreamUnavailable,
-            format!("upstream {name} is failing and was not called: {why}"),
-        )
-        .with_context("upstream", name.to_owned())
-        .with_context("retry_after", whole_seconds(remaining).to_string())
+        match refusal {
+            Refusal::Open { until, remaining } => refused(&format!(
+                "circuit open until {}",
+                until.to_rfc3339_opts(SecondsFormat::Millis, true)
+            ))
+            .with_context("retry_after", whole_seconds(*remaining).to_string()),
+            Refusal::TrialInFlight => refused("circuit half-open with a trial call in flight"),
+        }
     }
 
     fn wait_refused(&self, status: u16, wait: Duration) -> Error {
@@ -501,7 +499,11 @@ fn failed(upstream: &str, e: reqwest::Error) -> Failed {
         };
         (Failure::Connect, kind, "could not be reached")
     } else if e.is_timeout() {
-        (Failure::Timeout, ErrorKind::UpstreamTimeout, "did not answer in time")
+        (
+            Failure::Timeout,
+            ErrorKind::UpstreamTimeout,
+            "did not answer in time",
+        )
     } else {
         (Failure::Transport, ErrorKind::UpstreamUnavailable, "failed")
     };
@@ -584,10 +586,7 @@ mod tests {
     fn secrets_are_redacted_in_every_spelling() {
         let u = upstream();
         let text = "a k3y/with space b k3y%2Fwith%20space c k3y%2Fwith+space d";
-        assert_eq!(
-            u.redact(text),
-            "a [redacted] b [redacted] c [redacted] d"
-        );
+        assert_eq!(u.redact(text), "a [redacted] b [redacted] c [redacted] d");
     }
 
     #[test]
