@@ -124,6 +124,29 @@ fn record(status: StatusCode, c: &Customer) -> HttpResponse {
         .json(c)
 }
 
+/// A record just written, with `dropped_fields` when the tenant's upstream could not
+/// carry some of what was sent (gateway mode; the same paths are in the
+/// `X-Custgate-Dropped-Fields` header).
+fn written(status: StatusCode, c: &Customer) -> HttpResponse {
+    let dropped = custgate_core::report::dropped();
+    if dropped.is_empty() {
+        return record(status, c);
+    }
+    #[derive(serde::Serialize)]
+    struct Written<'a> {
+        #[serde(flatten)]
+        customer: &'a Customer,
+        dropped_fields: Vec<String>,
+    }
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, etag(c.version)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Written {
+            customer: c,
+            dropped_fields: dropped,
+        })
+}
+
 /// The version an `If-Match` header requires, if any.
 ///
 /// `*` and an absent header require nothing (the record must merely exist). One strong
@@ -315,7 +338,7 @@ async fn create(
             .create(&tenant.id, customer, CreateOptions { idempotency })
             .await?;
         tracing::Span::current().record("customer_id", created.id.as_str());
-        let mut res = record(StatusCode::CREATED, &created);
+        let mut res = written(StatusCode::CREATED, &created);
         if let Ok(v) = header::HeaderValue::from_str(&location(&created.id)) {
             res.headers_mut().insert(header::LOCATION, v);
         }
@@ -339,7 +362,7 @@ async fn replace(
         let (_, value) = json_body(&req, payload, &settings).await?;
         let customer = customer_from_json(value, Target::Replace(&id))?;
         let updated = tenant.store.update(&tenant.id, customer, expected).await?;
-        Ok(record(StatusCode::OK, &updated))
+        Ok(written(StatusCode::OK, &updated))
     }
     .await;
     answer(&req, reply)
