@@ -205,7 +205,9 @@ pub async fn observe(
     let method = req.method().to_string();
     let path = req.path().to_owned();
 
-    let mut res = next.call(req).await?;
+    // Everything logged while serving the request, upstream calls included, carries its id.
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut res = tracing::Instrument::instrument(next.call(req), span).await?;
 
     let status = res.status().as_u16();
     let route = res
