@@ -38,7 +38,12 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], letting the test adjust the settings first.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let data = tempfile::tempdir().expect("temp dir");
+    spawn_app_in(tempfile::tempdir().expect("temp dir"), adjust).await
+}
+
+/// Like [`spawn_app_with`], on a data directory the caller made: a second instance on
+/// the same SQLite file (a restart) takes the first one's `_data`.
+pub async fn spawn_app_in(data: tempfile::TempDir, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = test_settings(data.path());
     adjust(&mut settings);
     let app = Application::build(settings).await.expect("app builds");

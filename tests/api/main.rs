@@ -4,6 +4,7 @@ mod helpers;
 
 mod custno;
 mod facade;
+mod gateway;
 mod ndata;
 mod odata;
 mod ops;
