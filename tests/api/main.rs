@@ -5,6 +5,7 @@ mod helpers;
 mod custno;
 mod facade;
 mod gateway;
+mod matrix;
 mod ndata;
 mod odata;
 mod ops;
