@@ -1380,3 +1380,87 @@ async fn the_facades_create_answer_lists_the_dropped_fields() {
         r.text
     );
 }
+
+#[tokio::test]
+#[ignore = "bug: the facade, odata and ndata fronts answer an upstream 5xx exception's Message as their detail (odata client upstream_error keeps it as the error message)"]
+async fn an_upstream_exception_message_reaches_no_fronts_answer() {
+    // Unimicro's exception body, as the odata client reads it.
+    let body = json!({
+        "Message": "SqlException: Violation of PRIMARY KEY constraint PK_Customer_7731",
+        "StackTrace": "at Unimicro.Biz.CustomerService.Save() line 42",
+        "Source": "Unimicro.Biz",
+        "InnerException": null,
+        "ErrorReference": "ref-7731"
+    })
+    .to_string();
+    let fake = Fake::start(move |_| answer(500, "application/json", &body)).await;
+    let app = gateway_over(&fake.base, json!({"retry": {"max_attempts": 1}})).await;
+    let mut answers = Vec::new();
+    for front in FRONTS {
+        let r = front.list(&app).await;
+        front.assert_error(&r, 502);
+        answers.push((format!("{front:?} list"), r.text));
+        let r = front.create(&app, "Exception Co").await;
+        front.assert_error(&r, 502);
+        answers.push((format!("{front:?} create"), r.text));
+    }
+    // The odata front (its own exception envelope) and the ndata front (problem details).
+    let r = app
+        .client
+        .get(app.url("/api/biz/customers"))
+        .bearer_auth(ODATA_TOKEN)
+        .header("CompanyKey", ODATA_COMPANY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
+    answers.push(("odata list".into(), r.text().await.unwrap()));
+    let login = json!({"UserName": "demo", "Password": "demo", "DeviceName": "gw-test"});
+    let r = app
+        .client
+        .post(app.url("/api/auth"))
+        .json(&login)
+        .send()
+        .await
+        .unwrap();
+    let token: Value = r.json().await.unwrap();
+    let r = call(
+        &app,
+        Method::GET,
+        "/customers?Search=x",
+        token["tokenId"].as_str().unwrap(),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.text);
+    answers.push(("ndata list".into(), r.text));
+    let leaks: Vec<&(String, String)> = answers
+        .iter()
+        .filter(|(_, text)| text.contains("7731") || text.contains("SqlException"))
+        .collect();
+    assert!(
+        leaks.is_empty(),
+        "the upstream's exception reached: {leaks:#?}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "bug: over an odata upstream, custno's CustNumOrName=<a name> is a 501 (odata query.rs write_eq refuses `number eq '<not a whole number>'` instead of matching nothing, so the name key is never tried)"]
+async fn a_custno_lookup_by_name_over_odata_finds_the_customer() {
+    let upstream = spawn_app().await;
+    seed_five(&upstream).await;
+    let client = odata_client(&upstream);
+    let gateway = spawn_app_with(move |s| back_demo(s, "odata", client, json!({}))).await;
+    let path = "/API/Customer/Get/DEVKEY0001?CustNumOrName=Mary%20Jones";
+    let direct = call(&upstream, Method::GET, path, "", None).await;
+    assert_eq!(direct.json()["Code"], 200, "{}", direct.text);
+    let r = call(&gateway, Method::GET, path, "", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let body = r.json();
+    assert_eq!(body["Code"], 200, "{body}");
+    assert_eq!(body["ResponseObject"]["CUSTNAME"], "Mary Jones", "{body}");
+    assert_eq!(
+        body["ResponseObject"]["CUSTNO"],
+        direct.json()["ResponseObject"]["CUSTNO"]
+    );
+}
