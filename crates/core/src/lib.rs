@@ -26,4 +26,4 @@ pub use model::{
 };
 pub use plan::{Explain, Plan};
 pub use query::{CmpOp, Count, Filter, Key, Page, Query, SortKey, TextOp};
-pub use store::{find_one, CreateOptions, CustomerStore, DynStore, Idempotency};
+pub use store::{find_one, CreateOptions, CustomerJson, CustomerStore, DynStore, Idempotency};

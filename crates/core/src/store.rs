@@ -25,6 +25,15 @@ pub struct CreateOptions {
     pub idempotency: Option<Idempotency>,
 }
 
+/// A customer as [`CustomerStore::get_json`] answers it: its canonical JSON and version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerJson {
+    /// The record's version (its `version` field), for an `ETag` without parsing `json`.
+    pub version: Version,
+    /// Exactly `serde_json::to_string` of the customer [`CustomerStore::get`] returns.
+    pub json: String,
+}
+
 /// A customer store, scoped by tenant on every call.
 ///
 /// Contract (checked by the conformance suite in `custgate-testkit`):
@@ -52,6 +61,18 @@ pub trait CustomerStore: Send + Sync + fmt::Debug {
     async fn query(&self, tenant: &TenantId, query: &Query) -> Result<Page>;
 
     async fn get(&self, tenant: &TenantId, id: &CustomerId) -> Result<Customer>;
+
+    /// [`Self::get`] serialised: what a front end sends when its body is the canonical
+    /// JSON. A store that keeps records serialised answers without parsing them.
+    async fn get_json(&self, tenant: &TenantId, id: &CustomerId) -> Result<CustomerJson> {
+        let c = self.get(tenant, id).await?;
+        let json = serde_json::to_string(&c)
+            .map_err(|e| Error::unexpected(format!("a customer did not serialize: {e}")))?;
+        Ok(CustomerJson {
+            version: c.version,
+            json,
+        })
+    }
 
     /// Every customer with this key, ordered by `seq`.
     async fn find(&self, tenant: &TenantId, key: &Key) -> Result<Vec<Customer>> {

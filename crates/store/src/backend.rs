@@ -2,11 +2,11 @@
 
 use async_trait::async_trait;
 use custgate_core::{
-    Capability, Count, CreateOptions, Customer, CustomerId, CustomerStore, Error, ErrorKind, Page,
-    Query, Result, Status, TenantId, Version,
+    Capability, Count, CreateOptions, Customer, CustomerId, CustomerJson, CustomerStore, Error,
+    ErrorKind, Page, Query, Result, Status, TenantId, Version,
 };
 
-use crate::db::{Bind, Conn, Dialect, Pooled, Tx};
+use crate::db::{Bind, Conn, Dialect, Pool, Pooled, Tx};
 use crate::error::{Result as StoreResult, StoreError};
 use crate::filter::{push_order, push_where};
 use crate::idempotency::{self, Claim};
@@ -43,6 +43,28 @@ impl SqlStore {
 
     pub(crate) async fn pooled(&self) -> StoreResult<Pooled> {
         Ok(Pooled::acquire(&self.pool).await?)
+    }
+
+    /// The stored version and document of a customer: through [`crate::read`] on a
+    /// SQLite file, else one statement on a pooled connection.
+    async fn doc(&self, tenant: &TenantId, id: &CustomerId) -> StoreResult<(i64, String)> {
+        let row = match &self.readers {
+            Some(readers) => readers.doc(tenant.as_str(), id.as_str())?,
+            None => {
+                let mut pooled = self.pooled().await?;
+                let mut conn = pooled.conn();
+                let mut sql = conn.sql();
+                let doc = sql.json_column("c.doc");
+                sql.push("SELECT c.version, ")
+                    .push(&doc)
+                    .push(" FROM customers c WHERE c.tenant = ")
+                    .bind_text(tenant.as_str())
+                    .push(" AND c.id = ")
+                    .bind_text(id.as_str());
+                conn.fetch_optional(&sql).await?
+            }
+        };
+        row.ok_or_else(|| not_found(id.as_str()))
     }
 }
 
@@ -385,19 +407,26 @@ impl CustomerStore for SqlStore {
 
     #[tracing::instrument(name = "store.get", skip_all, fields(tenant = %tenant, op = "get", id = %id))]
     async fn get(&self, tenant: &TenantId, id: &CustomerId) -> Result<Customer> {
-        let mut pooled = self.pooled().await?;
-        let mut conn = pooled.conn();
-        let mut sql = conn.sql();
-        let doc = sql.json_column("c.doc");
-        sql.push("SELECT ")
-            .push(&doc)
-            .push(" FROM customers c WHERE c.tenant = ")
-            .bind_text(tenant.as_str())
-            .push(" AND c.id = ")
-            .bind_text(id.as_str());
-        let row: Option<(String,)> = conn.fetch_optional(&sql).await.map_err(StoreError::from)?;
-        let (doc,) = row.ok_or_else(|| not_found(id.as_str()))?;
+        let (_, doc) = self.doc(tenant, id).await?;
         Ok(parse_doc(&doc)?)
+    }
+
+    #[tracing::instrument(name = "store.get_json", skip_all, fields(tenant = %tenant, op = "get", id = %id))]
+    async fn get_json(&self, tenant: &TenantId, id: &CustomerId) -> Result<CustomerJson> {
+        let (version, doc) = self.doc(tenant, id).await?;
+        let json = match self.pool {
+            // SQLite keeps the document as written, which `schema::canonical` made the
+            // customer's own serialisation.
+            Pool::Sqlite(_) => doc,
+            // JSONB keeps keys in its own order and reformats: serialise again.
+            Pool::Postgres(_) => {
+                serde_json::to_string(&parse_doc(&doc)?).map_err(StoreError::from)?
+            }
+        };
+        Ok(CustomerJson {
+            version: version_of(version)?,
+            json,
+        })
     }
 
     #[tracing::instrument(

@@ -12,6 +12,9 @@ pub(crate) enum StoreError {
     Domain(Error),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From the point reads of [`crate::read`].
+    #[error("database error: {0}")]
+    Reader(rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored record is not valid JSON: {0}")]
@@ -63,6 +66,17 @@ impl From<StoreError> for Error {
                 | sqlx::Error::WorkerCrashed),
             ) => Error::unexpected(format!("database unavailable: {e}")).set_temporary(true),
             StoreError::Database(e) => Error::unexpected(format!("database error: {e}")),
+            StoreError::Reader(rusqlite::Error::SqliteFailure(e, message)) => {
+                let temporary = matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                );
+                let message = message.unwrap_or_else(|| e.to_string());
+                Error::unexpected(format!("database error: {message}"))
+                    .with_context("db_code", e.extended_code.to_string())
+                    .set_temporary(temporary)
+            }
+            StoreError::Reader(e) => Error::unexpected(format!("database error: {e}")),
             StoreError::Migrate(e) => Error::unexpected(format!("migration failed: {e}")),
             StoreError::Json(e) => Error::unexpected(format!("stored record is not valid: {e}")),
             StoreError::Invalid(m) => Error::unexpected(m),

@@ -7,6 +7,7 @@ mod db;
 mod error;
 mod filter;
 mod idempotency;
+mod read;
 mod schema;
 
 use std::fmt;
@@ -22,11 +23,14 @@ pub use config::{Backend, StoreConfig, DEFAULT_URL};
 
 use db::Pool;
 use error::StoreError;
+use read::Readers;
 
 /// The embedded customer store: SQLite by default, PostgreSQL for several gateway
 /// instances sharing one database. Implements [`custgate_core::CustomerStore`].
 pub struct SqlStore {
     pool: Pool,
+    /// Reads by key on the calling thread, for a SQLite file (see [`read`]).
+    readers: Option<Readers>,
     /// Serialises this process's writers on SQLite (see [`db::Tx`]).
     writer: Arc<tokio::sync::Mutex<()>>,
     capability: Capability,
@@ -73,11 +77,19 @@ impl SqlStore {
             .synchronous(synchronous)
             .foreign_keys(true)
             .busy_timeout(config.busy_timeout());
-        let filename = options.get_filename();
+        let filename = options.get_filename().to_path_buf();
         let in_memory = filename.as_os_str().is_empty() || filename.to_string_lossy() == ":memory:";
+        // A plain file can be opened again by its path; a URI or URL parameters (memory
+        // databases, shared caches, read-only modes, VFSs) are left to sqlx alone.
+        let plain_file = !in_memory
+            && !config.url.contains('?')
+            && !filename.to_string_lossy().starts_with("file:");
         let mut pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections)
-            .acquire_timeout(config.acquire_timeout());
+            .acquire_timeout(config.acquire_timeout())
+            // A ping is a round trip to the connection's thread; a SQLite connection to a
+            // file does not go stale, and a broken one fails its statement anyway.
+            .test_before_acquire(false);
         if in_memory {
             // Every connection would see its own empty database: keep exactly one alive.
             pool = pool
@@ -94,7 +106,12 @@ impl SqlStore {
             .connect_with(options)
             .await
             .map_err(|e| Error::from(StoreError::from(e)))?;
-        Ok(Self::new(Pool::Sqlite(pool), "embedded:sqlite"))
+        let mut store = Self::new(Pool::Sqlite(pool), "embedded:sqlite");
+        if plain_file {
+            let max_idle = usize::try_from(config.max_connections).unwrap_or(usize::MAX);
+            store.readers = Some(Readers::new(filename, config.busy_timeout(), max_idle));
+        }
+        Ok(store)
     }
 
     async fn connect_postgres(config: &StoreConfig) -> Result<SqlStore> {
@@ -125,6 +142,7 @@ impl SqlStore {
     fn new(pool: Pool, name: &str) -> Self {
         Self {
             pool,
+            readers: None,
             writer: Arc::new(tokio::sync::Mutex::new(())),
             capability: Capability::full(),
             name: name.to_owned(),
@@ -151,6 +169,9 @@ impl SqlStore {
 
     /// Closes every pooled connection; calls afterwards fail.
     pub async fn close(&self) {
+        if let Some(readers) = &self.readers {
+            readers.close();
+        }
         match &self.pool {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,

@@ -109,13 +109,19 @@ pub(crate) fn number_int(number: Option<&str>) -> Option<i64> {
 /// Brings a customer into the exact form the store keeps and returns: date-times that are
 /// filtered on cut to the microsecond, and everything passed through its JSON form once,
 /// so that what `create` returns is what `get` returns later.
+///
+/// The document is the serialisation of the customer *after* that pass (a decimal read
+/// back from a float, say, may print differently from the one given), so the stored text
+/// is exactly what serialising the returned customer gives, and `get_json` can send it
+/// as it is.
 pub(crate) fn canonical(mut c: Customer) -> Result<(Customer, String)> {
     c.activation_time = c.activation_time.map(truncate);
     c.expiration_time = c.expiration_time.map(truncate);
     c.created_at = c.created_at.map(truncate);
     c.updated_at = c.updated_at.map(truncate);
-    let json = serde_json::to_string(&c)?;
-    let back: Customer = serde_json::from_str(&json)?;
+    let first = serde_json::to_string(&c)?;
+    let back: Customer = serde_json::from_str(&first)?;
+    let json = serde_json::to_string(&back)?;
     Ok((back, json))
 }
 

@@ -292,8 +292,13 @@ async fn get(req: HttpRequest, settings: web::Data<Settings>) -> HttpResponse {
     let reply = async {
         let tenant = authenticate(&req, &settings)?;
         let id = path_id(&req)?;
-        let c = tenant.store.get(&tenant.id, &id).await?;
-        Ok(record(StatusCode::OK, &c))
+        // The body is the canonical serialisation, which the store may hold already.
+        let doc = tenant.store.get_json(&tenant.id, &id).await?;
+        Ok(HttpResponse::Ok()
+            .insert_header((header::ETAG, etag(doc.version)))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header(header::ContentType::json())
+            .body(doc.json))
     }
     .await;
     answer(&req, reply)
