@@ -38,37 +38,7 @@ const PLAN_HEADER: &str = "x-custgate-plan";
 /// Cells that still fail because of a gateway or dialect bug, each with its cause. The
 /// final assertion skips them (and fails when one of them passes again, so the list stays
 /// honest); the table marks them `~`.
-const KNOWN_GAPS: &[(Front, Up, Flow, &str)] = &[
-    (Front::Ndata, Up::Tenant, Flow::Update, NDATA_PUT_VERSION),
-    (Front::Ndata, Up::Custno, Flow::Update, NDATA_PUT_VERSION),
-    (Front::Ndata, Up::Odata, Flow::Update, NDATA_PUT_VERSION),
-    (Front::Odata, Up::Tenant, Flow::Update, ODATA_WRITE_VERSION),
-    (Front::Odata, Up::Tenant, Flow::Delete, ODATA_WRITE_VERSION),
-    (Front::Odata, Up::Custno, Flow::Update, ODATA_WRITE_VERSION),
-    (Front::Odata, Up::Odata, Flow::Update, ODATA_WRITE_VERSION),
-    (Front::Odata, Up::Odata, Flow::Delete, ODATA_WRITE_VERSION),
-    (
-        Front::Custno,
-        Up::V1core,
-        Flow::List,
-        "custno routes::first skips lookup keys the backend cannot find by, so a Get by name \
-         over a backend without name lookups answers 'Customer does not exists.' instead of \
-         the unsupported error",
-    ),
-    (
-        Front::Custno,
-        Up::Odata,
-        Flow::List,
-        "the odata client's find(Key::Number) refuses a number that is not a whole number as \
-         Unsupported instead of finding nothing, so ManEx's Get (number first, then name) \
-         fails with 501 before it tries the name",
-    ),
-];
-const NDATA_PUT_VERSION: &str = "ndata routes (PUT) always write with Some(stored.version); over \
-     a backend without expected versions that is 501 'the backend cannot do conditional writes'";
-const ODATA_WRITE_VERSION: &str = "odata routes (PUT, DELETE) always write with \
-     Some(stored.version); over a backend without expected versions that is 501 'the backend \
-     cannot do conditional writes'";
+const KNOWN_GAPS: &[(Front, Up, Flow, &str)] = &[];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Front {

@@ -365,6 +365,15 @@ impl Capability {
     }
 }
 
+impl Capability {
+    /// The version a front should make a write conditional on: `stored` when the backend
+    /// can check one, else none (the front read the record just before, and a backend
+    /// without versions cannot do better).
+    pub fn expected(&self, stored: Version) -> Option<Version> {
+        self.expected_version.then_some(stored)
+    }
+}
+
 /// A store operation, for capability checks and messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Operation {

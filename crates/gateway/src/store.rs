@@ -281,8 +281,9 @@ impl GatewayStore {
         &self.handle
     }
 
-    /// The customer as it goes upstream, and what the upstream would lose of it.
-    fn prepare(&self, c: Customer) -> Result<Customer> {
+    /// The customer as it goes upstream, and what the upstream would lose of it (to be
+    /// reported once the write succeeded).
+    fn prepare(&self, c: Customer) -> Result<(Customer, Vec<String>)> {
         let mut probe = c.clone();
         // Identifiers the gateway made up itself are not the front's data.
         if self.view.ids.seq == SeqSource::Alias {
@@ -297,7 +298,7 @@ impl GatewayStore {
         let mut kept = (self.carry)(&probe);
         let dropped = diff::dropped_fields(&probe, &kept);
         if dropped.is_empty() {
-            return Ok(probe);
+            return Ok((probe, dropped));
         }
         if self.strict {
             let fields = dropped
@@ -309,11 +310,19 @@ impl GatewayStore {
                 .collect();
             return Err(Error::validation(fields).with_context("upstream", self.dialect.as_str()));
         }
-        tracing::info!(upstream = %self.dialect, dropped = ?dropped, "Fields the upstream cannot carry were dropped");
-        report::record_dropped(&dropped);
         // The identity of the record is the gateway's business, not a translation.
         diff::keep_assigned(&probe, &mut kept);
-        Ok(kept)
+        Ok((kept, dropped))
+    }
+}
+
+impl GatewayStore {
+    /// Reports fields a successful write could not carry.
+    fn dropped(&self, dropped: &[String]) {
+        if !dropped.is_empty() {
+            tracing::info!(upstream = %self.dialect, dropped = ?dropped, "Fields the upstream cannot carry were dropped");
+            report::record_dropped(dropped);
+        }
     }
 }
 
@@ -391,8 +400,10 @@ impl CustomerStore for GatewayStore {
         options: CreateOptions,
     ) -> Result<Customer> {
         self.capability.check_create(&options)?;
-        let customer = self.prepare(customer)?;
-        self.view.create(tenant, customer, options).await
+        let (customer, dropped) = self.prepare(customer)?;
+        let created = self.view.create(tenant, customer, options).await?;
+        self.dropped(&dropped);
+        Ok(created)
     }
 
     #[tracing::instrument(name = "gateway.update", skip_all, fields(upstream = %self.dialect))]
@@ -402,8 +413,10 @@ impl CustomerStore for GatewayStore {
         customer: Customer,
         expected: Option<Version>,
     ) -> Result<Customer> {
-        let customer = self.prepare(customer)?;
-        self.view.update(tenant, customer, expected).await
+        let (customer, dropped) = self.prepare(customer)?;
+        let updated = self.view.update(tenant, customer, expected).await?;
+        self.dropped(&dropped);
+        Ok(updated)
     }
 
     #[tracing::instrument(name = "gateway.delete", skip_all, fields(upstream = %self.dialect))]

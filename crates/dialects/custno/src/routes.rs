@@ -385,23 +385,23 @@ async fn by_number(
     first(t, &keys).await
 }
 
-/// The first customer found under the first key that finds one. Keys the backend cannot
-/// look up are skipped; if it can look up none, that is `Unsupported`.
+/// The first customer found under the first key that finds one, trying the keys in
+/// order. A key the backend cannot look up is passed over, but when no key found anyone,
+/// that is `Unsupported` (the customer may exist under the key that could not be tried),
+/// not "does not exist".
 async fn first(t: &TenantEntry, keys: &[Key]) -> Result<Option<Customer>, Error> {
     let cap = t.store.capability();
-    let usable: Vec<&Key> = keys.iter().filter(|k| cap.check_find(k).is_ok()).collect();
-    if usable.is_empty() {
-        return match keys.first() {
-            Some(k) => cap.check_find(k).map(|()| None),
-            None => Ok(None),
-        };
-    }
-    for key in usable {
+    let mut untried = None;
+    for key in keys {
+        if let Err(e) = cap.check_find(key) {
+            untried.get_or_insert(e);
+            continue;
+        }
         if let Some(c) = t.store.find(&t.id, key).await?.into_iter().next() {
             return Ok(Some(c));
         }
     }
-    Ok(None)
+    untried.map_or(Ok(None), Err)
 }
 
 async fn edit(t: &TenantEntry, params: &Params) -> Result<(), Error> {
@@ -409,7 +409,6 @@ async fn edit(t: &TenantEntry, params: &Params) -> Result<(), Error> {
     // The number names the customer; it is not a change.
     let number = changes.custno.take().unwrap_or_default();
     let raw = params.get(query::CUSTNO).ok().flatten();
-    let expected_version = t.store.capability().expected_version;
     for attempt in 0..2 {
         let current = by_number(t, &number, raw)
             .await?
@@ -419,7 +418,7 @@ async fn edit(t: &TenantEntry, params: &Params) -> Result<(), Error> {
         if next == current {
             return Ok(());
         }
-        let expected = expected_version.then_some(current.version);
+        let expected = t.store.capability().expected(current.version);
         match t.store.update(&t.id, next, expected).await {
             Ok(_) => return Ok(()),
             Err(e) if e.kind() == ErrorKind::VersionMismatch && attempt == 0 => {

@@ -745,10 +745,8 @@ async fn upsert(
                 // Nothing changed: the version stays.
                 return Ok(customer_response(200, &stored));
             }
-            let saved = st
-                .update(tenant, updated, Some(stored.version))
-                .await
-                .about(&id)?;
+            let expected = st.capability().expected(stored.version);
+            let saved = st.update(tenant, updated, expected).await.about(&id)?;
             return Ok(customer_response(200, &saved));
         }
         Err(Failure::Error(
@@ -785,7 +783,8 @@ async fn delete(
                         Some(id.to_string()),
                     ));
                 }
-                Some(stored.version)
+                // Checked here; the backend checks again when it can.
+                st.capability().expected(stored.version)
             }
         };
         let deleted = st.delete(&s.user.tenant, &id, expected).await.about(&id)?;

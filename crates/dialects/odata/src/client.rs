@@ -441,6 +441,12 @@ impl CustomerStore for Client {
 
     async fn find(&self, tenant: &TenantId, key: &Key) -> Result<Vec<Customer>> {
         self.capability.check_find(key)?;
+        if let Key::Number(n) = key {
+            // The upstream's numbers are whole numbers: any other text names no one.
+            if convert::number_to_int(Some(n.trim())).is_none() {
+                return Ok(Vec::new());
+            }
+        }
         let q = Query {
             filter: Some(key.to_filter()),
             sort: vec![custgate_core::SortKey::asc(Field::Seq)],

@@ -512,7 +512,11 @@ async fn update(
         let number = customer.number.clone();
         let saved = tenant
             .store
-            .update(&tenant.id, customer, Some(stored.version))
+            .update(
+                &tenant.id,
+                customer,
+                tenant.store.capability().expected(stored.version),
+            )
             .await
             .map_err(|e| number_clash(e, number.as_deref()))?;
         Ok(HttpResponse::Ok().json(view.apply(convert::to_json(&saved))))
@@ -535,7 +539,11 @@ async fn delete(req: HttpRequest, state: Data<State>, path: web::Path<String>) -
         }
         tenant
             .store
-            .delete(&tenant.id, &stored.id, Some(stored.version))
+            .delete(
+                &tenant.id,
+                &stored.id,
+                tenant.store.capability().expected(stored.version),
+            )
             .await?;
         Ok(HttpResponse::NoContent().finish())
     }
@@ -752,7 +760,11 @@ async fn bulk_save(tenant: &Tenant, p: &Params, state: &State, payload: Payload)
                 .inspect(|s| undo.push(Undo::Created(s.id.clone()))),
             Planned::Update { before, after } => tenant
                 .store
-                .update(&tenant.id, *after, Some(before.version))
+                .update(
+                    &tenant.id,
+                    *after,
+                    tenant.store.capability().expected(before.version),
+                )
                 .await
                 .inspect(|_| undo.push(Undo::Updated(before))),
         };

@@ -199,10 +199,7 @@ fn record(c: &Customer, req: &HttpRequest) -> Result<CustomerRecord, ApiError> {
 
 /// The version to check on a write, when the store can check one.
 fn expected(store: &DynStore, stored: &Customer) -> Option<Version> {
-    store
-        .capability()
-        .expected_version
-        .then_some(stored.version)
+    store.capability().expected(stored.version)
 }
 
 /// `GET /api/customer`: a bare array of one page, the total in `X-Total-Count`.
