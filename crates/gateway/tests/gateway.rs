@@ -74,7 +74,11 @@ async fn records_of_an_upstream_without_integer_ids_get_stable_aliases() {
     let by_number = g.find(&t, &Key::Number("1".into())).await.unwrap();
     assert_eq!(by_number[0].id.as_str(), "nd-a");
     assert!(g.find(&t, &Key::Seq(9)).await.unwrap().is_empty());
-    assert!(g.find(&t, &Key::Number("x".into())).await.unwrap().is_empty());
+    assert!(g
+        .find(&t, &Key::Number("x".into()))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
