@@ -1,13 +1,15 @@
-//! Seeds the load test's store directly through `custgate-store` (much faster than HTTP).
+//! Seeds the load test's store directly through `custgate-store` (much faster than HTTP),
+//! in batches of one transaction each (`SqlStore::create_many`).
 //! Usage: seed <store-url> <tenant> <count>
 
-use std::sync::Arc;
-
-use custgate_core::{CreateOptions, CustomerStore, TenantId};
+use custgate_core::TenantId;
 use custgate_store::{SqlStore, StoreConfig};
 
 #[path = "common.rs"]
 mod custgate_load;
+
+/// Customers per transaction.
+const BATCH: usize = 1_000;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -18,24 +20,13 @@ fn main() {
     rt.block_on(async move {
         let mut config = StoreConfig::new(url);
         config.sqlite_synchronous = "OFF".into();
-        let store = Arc::new(SqlStore::connect(&config).await.expect("store opens"));
+        let store = SqlStore::connect(&config).await.expect("store opens");
         let started = std::time::Instant::now();
-        let mut tasks = Vec::new();
-        let workers = 8;
-        for w in 0..workers {
-            let (store, tenant) = (store.clone(), tenant.clone());
-            tasks.push(tokio::spawn(async move {
-                for i in (w..n).step_by(workers) {
-                    let c = custgate_load::sample_customer(i);
-                    store
-                        .create(&tenant, c, CreateOptions::default())
-                        .await
-                        .expect("create");
-                }
-            }));
-        }
-        for t in tasks {
-            t.await.expect("seeder task");
+        for from in (0..n).step_by(BATCH) {
+            let batch = (from..n.min(from + BATCH))
+                .map(custgate_load::sample_customer)
+                .collect();
+            store.create_many(&tenant, batch).await.expect("create");
         }
         eprintln!("seeded {n} customers in {:?}", started.elapsed());
     });

@@ -37,6 +37,23 @@ fn version_of(raw: i64) -> StoreResult<Version> {
 }
 
 impl SqlStore {
+    /// Creates every customer in one transaction: what as many
+    /// [`CustomerStore::create`] calls without idempotency keys would do, in order, but
+    /// all or nothing and with one commit. For imports and seeding.
+    #[tracing::instrument(name = "store.create_many", skip_all, fields(tenant = %tenant, op = "create_many", count = customers.len()))]
+    pub async fn create_many(
+        &self,
+        tenant: &TenantId,
+        customers: Vec<Customer>,
+    ) -> Result<Vec<Customer>> {
+        for c in &customers {
+            c.check()?;
+        }
+        let mut tx = self.write_tx().await?;
+        let res = create_many_tx(&mut tx, tenant.as_str(), customers).await;
+        Ok(tx.finish(res).await?)
+    }
+
     pub(crate) async fn write_tx(&self) -> StoreResult<Tx> {
         Ok(Tx::write(&self.pool, &self.writer).await?)
     }
@@ -257,6 +274,19 @@ async fn create_in(
     let (customer, json) = schema::canonical(customer)?;
     write_row(conn, tenant, &customer, json.clone(), true, true).await?;
     Ok((customer, json))
+}
+
+async fn create_many_tx(
+    tx: &mut Tx,
+    tenant: &str,
+    customers: Vec<Customer>,
+) -> StoreResult<Vec<Customer>> {
+    let mut conn = tx.conn();
+    let mut created = Vec::with_capacity(customers.len());
+    for customer in customers {
+        created.push(create_in(&mut conn, tenant, customer).await?.0);
+    }
+    Ok(created)
 }
 
 async fn create_tx(

@@ -299,6 +299,55 @@ async fn documents_are_the_customers_serialisation() {
     }
 }
 
+/// `create_many` numbers like single creates and is all or nothing.
+async fn check_create_many(store: &SqlStore) {
+    let tenant = unique_tenant("many");
+    let first = store
+        .create(&tenant, Customer::new(), CreateOptions::default())
+        .await
+        .unwrap();
+    let batch: Vec<Customer> = (0..5)
+        .map(|i| {
+            let mut c = Customer::new();
+            c.name.display = Some(format!("c{i}"));
+            c
+        })
+        .collect();
+    let created = store.create_many(&tenant, batch).await.unwrap();
+    let seqs: Vec<i64> = created.iter().map(|c| c.seq.unwrap()).collect();
+    assert_eq!(seqs, [2, 3, 4, 5, 6]);
+    for c in &created {
+        assert_eq!(&store.get(&tenant, &c.id).await.unwrap(), c);
+    }
+
+    // A duplicate id anywhere in the batch leaves nothing of it behind.
+    let fresh = Customer::new();
+    let mut duplicate = Customer::new();
+    duplicate.id = first.id.clone();
+    let e = store
+        .create_many(&tenant, vec![fresh.clone(), duplicate])
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists);
+    let e = store.get(&tenant, &fresh.id).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    let next = store
+        .create(&tenant, Customer::new(), CreateOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(next.seq, Some(7));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_customers_are_created_in_one_transaction() {
+    let (store, _dir) = common::sqlite().await;
+    check_create_many(&store).await;
+    if let Some(pg) = common::Postgres::connect().await {
+        check_create_many(&pg.store).await;
+        pg.drop_schema().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_after_close_fail() {
     let (store, _dir) = common::sqlite().await;
