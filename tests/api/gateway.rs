@@ -1382,7 +1382,6 @@ async fn the_facades_create_answer_lists_the_dropped_fields() {
 }
 
 #[tokio::test]
-#[ignore = "bug: the facade, odata and ndata fronts answer an upstream 5xx exception's Message as their detail (odata client upstream_error keeps it as the error message)"]
 async fn an_upstream_exception_message_reaches_no_fronts_answer() {
     // Unimicro's exception body, as the odata client reads it.
     let body = json!({

@@ -44,10 +44,19 @@ pub fn status_kind(status: u16) -> ErrorKind {
 }
 
 /// A canonical error for an upstream HTTP status, with the upstream's message.
+///
+/// A server error's message is the upstream's internals (exception texts, SQL): it is
+/// logged with the raw body by [`Upstream::send`] under the request's id and never
+/// reaches a client; the error says only that the upstream failed.
 pub fn status_error(upstream: &str, status: u16, message: impl Into<String>) -> Error {
     let kind = status_kind(status);
     let temporary = status >= 500 || status == 429 || status == 408;
-    Error::new(kind, message.into())
+    let message = if status >= 500 {
+        format!("upstream {upstream} failed (HTTP {status})")
+    } else {
+        message.into()
+    };
+    Error::new(kind, message)
         .with_context("upstream", upstream.to_owned())
         .with_context("upstream_status", status.to_string())
         .set_temporary(temporary)
