@@ -4,11 +4,13 @@
 //! matched pattern (`/API/Customer/Get/{key}`), and the logged path has API-key segments
 //! replaced by `[redacted]`. Query strings are not logged.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -29,7 +31,14 @@ pub fn request_id(req: &HttpRequest) -> String {
     req.extensions()
         .get::<RequestId>()
         .map(|r| r.0.clone())
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+        .unwrap_or_else(new_request_id)
+}
+
+/// A random (version 4) UUID from the thread's generator, without a system call per id.
+fn new_request_id() -> String {
+    uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .to_string()
 }
 
 fn sane_request_id(v: &HeaderValue) -> Option<String> {
@@ -43,18 +52,44 @@ fn sane_request_id(v: &HeaderValue) -> Option<String> {
 
 /// Which dialect a path belongs to, for labels and logs.
 pub fn dialect_of(path: &str) -> &'static str {
-    let lower = path.to_ascii_lowercase();
-    let segs: Vec<&str> = lower.trim_start_matches('/').split('/').collect();
-    match segs.as_slice() {
-        ["unified", ..] => "unified",
-        ["v1", "core", ..] => "v1core",
-        ["api", "biz", ..] => "odata",
-        ["api", "auth", ..] | ["customers", ..] => "ndata",
-        ["api", "account", ..] => "tenant",
+    // Compared without case and without copying: this runs on every request.
+    let mut segs = path.trim_start_matches('/').split('/');
+    let mut next = || segs.next();
+    let is = |seg: Option<&str>, name: &str| seg.is_some_and(|s| s.eq_ignore_ascii_case(name));
+    let first = next();
+    if is(first, "unified") {
+        return "unified";
+    }
+    if is(first, "customers") {
+        return "ndata";
+    }
+    let second = next();
+    if is(first, "v1") && is(second, "core") {
+        return "v1core";
+    }
+    if !is(first, "api") {
+        return "gateway";
+    }
+    let has_third = next().is_some();
+    match second {
+        Some(c) if c.eq_ignore_ascii_case("biz") => "odata",
+        Some(c) if c.eq_ignore_ascii_case("auth") => "ndata",
+        Some(c) if c.eq_ignore_ascii_case("account") => "tenant",
+        Some(c) if c.eq_ignore_ascii_case("customer") => {
+            if has_third && next().is_some() {
+                "custno"
+            } else {
+                "tenant"
+            }
+        }
         // Misspelt ManEx controllers (`/api/CustomerAdd/{key}`) still carry a key.
-        ["api", c, _, ..] if c.starts_with("customer") && *c != "customer" => "custno",
-        ["api", "customer", _, _, ..] => "custno",
-        ["api", "customer", ..] => "tenant",
+        Some(c)
+            if has_third
+                && c.len() > "customer".len()
+                && c.as_bytes()[.."customer".len()].eq_ignore_ascii_case(b"customer") =>
+        {
+            "custno"
+        }
         _ => "gateway",
     }
 }
@@ -91,7 +126,7 @@ fn redact(path: &str, dialect: &str) -> String {
 struct RequestLabels {
     dialect: &'static str,
     route: String,
-    method: String,
+    method: Cow<'static, str>,
     status: u16,
 }
 
@@ -163,21 +198,46 @@ impl Metrics {
         out
     }
 
-    fn record(&self, dialect: &'static str, route: &str, method: &str, status: u16, secs: f64) {
+    fn record(
+        &self,
+        dialect: &'static str,
+        route: String,
+        method: &Method,
+        status: u16,
+        secs: f64,
+    ) {
+        let labels = LatencyLabels { dialect, route };
+        self.latency.get_or_create(&labels).observe(secs);
         self.requests
             .get_or_create(&RequestLabels {
                 dialect,
-                route: route.to_owned(),
-                method: method.to_owned(),
+                route: labels.route,
+                method: method_label(method),
                 status,
             })
             .inc();
-        self.latency
-            .get_or_create(&LatencyLabels {
-                dialect,
-                route: route.to_owned(),
-            })
-            .observe(secs);
+    }
+}
+
+/// The method as a label, without an allocation for the standard ones.
+fn method_label(method: &Method) -> Cow<'static, str> {
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    const NAMES: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    match STANDARD.iter().position(|m| m == method) {
+        Some(i) => Cow::Borrowed(NAMES[i]),
+        None => Cow::Owned(method.as_str().to_owned()),
     }
 }
 
@@ -199,39 +259,38 @@ pub async fn observe(
         .headers()
         .get(&REQUEST_ID)
         .and_then(sane_request_id)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        .unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(id.clone()));
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let method = req.method().to_string();
-    let path = req.path().to_owned();
 
     // Everything logged while serving the request, upstream calls included, carries its id.
     let span = tracing::info_span!("request", request_id = %id);
     let mut res = tracing::Instrument::instrument(next.call(req), span).await?;
 
     let status = res.status().as_u16();
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let dialect = dialect_of(&path);
+    let request = res.request();
+    let (method, path) = (request.method(), request.path());
+    let dialect = dialect_of(path);
     let elapsed = started.elapsed();
     if let Some(m) = metrics {
-        m.record(dialect, &route, &method, status, elapsed.as_secs_f64());
-    }
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert(REQUEST_ID, v);
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        m.record(dialect, route, method, status, elapsed.as_secs_f64());
     }
     tracing::info!(
         target: "custgate::access",
         request_id = %id,
         dialect,
         method = %method,
-        path = %redact(&path, dialect),
+        path = %redact(path, dialect),
         status,
         latency_ms = elapsed.as_secs_f64() * 1000.0,
         "Request served"
     );
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
     Ok(res)
 }
 
@@ -253,6 +312,22 @@ mod tests {
             ("/api/customer/John", "tenant"),
             ("/API/Customer/Get/DEVKEY0001", "custno"),
             ("/healthz", "gateway"),
+            ("/UNIFIED/v1/customers", "unified"),
+            ("//unified", "unified"),
+            ("/V1/Core", "v1core"),
+            ("/v1/corex", "gateway"),
+            ("/Api/Biz", "odata"),
+            ("/CUSTOMERS", "ndata"),
+            ("/api/customer/x/y", "custno"),
+            ("/api/CUSTOMER/Get", "tenant"),
+            ("/api/CustomerAdd", "gateway"),
+            ("/api/CustomerAdd/KEY", "custno"),
+            ("/api/customers/KEY", "custno"),
+            ("/api/custom/KEY", "gateway"),
+            ("/api", "gateway"),
+            ("/api/", "gateway"),
+            ("/", "gateway"),
+            ("", "gateway"),
         ] {
             assert_eq!(dialect_of(path), d, "{path}");
         }
@@ -278,7 +353,13 @@ mod tests {
     #[test]
     fn metrics_encode_recorded_requests() {
         let m = Metrics::new();
-        m.record("custno", "/API/Customer/Get/{key}", "GET", 200, 0.01);
+        m.record(
+            "custno",
+            "/API/Customer/Get/{key}".to_owned(),
+            &Method::GET,
+            200,
+            0.01,
+        );
         let text = m.encode();
         assert!(text.contains("custgate_http_requests_total"));
         assert!(text.contains("route=\"/API/Customer/Get/{key}\""));
