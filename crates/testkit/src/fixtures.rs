@@ -10,6 +10,19 @@ use custgate_core::{
 use rust_decimal::Decimal;
 use serde_json::json;
 
+/// A seed fixture of a crate, `<crate_dir>/tests/fixtures/<name>`, as text; call it with
+/// `env!("CARGO_MANIFEST_DIR")`. Panics naming the file when it cannot be read.
+pub fn seed_text(crate_dir: &str, name: &str) -> String {
+    let path = format!("{crate_dir}/tests/fixtures/{name}");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// [`seed_text`] parsed as JSON.
+pub fn seed_json(crate_dir: &str, name: &str) -> serde_json::Value {
+    serde_json::from_str(&seed_text(crate_dir, name))
+        .unwrap_or_else(|e| panic!("{crate_dir}/tests/fixtures/{name}: {e}"))
+}
+
 fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, mo, d, h, mi, s)
         .single()
