@@ -25,15 +25,20 @@ pub enum ValueType {
 }
 
 /// A literal in a query, or a value read from a customer.
+///
+/// As JSON a value is untagged, and serde tries the variants in the order declared here:
+/// `Text` comes before `Decimal` and `DateTime` so that a JSON string always stays the
+/// text it was (`"007"` is not the number 7, a date-like string on a text field is not a
+/// date-time); a literal takes its field's type through [`Value::coerce`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Value {
     Null,
     Bool(bool),
     Int(i64),
+    Text(String),
     Decimal(Decimal),
     DateTime(DateTime<Utc>),
-    Text(String),
 }
 
 impl Value {
@@ -375,6 +380,41 @@ mod tests {
         assert_eq!(t.to_string(), "2022-11-01T10:00:00+00:00");
         assert!(parse_datetime("2026-05-14T14:24:50.61").is_ok());
         assert!(parse_datetime("2026-05-14").is_ok());
+    }
+
+    #[test]
+    fn json_strings_stay_text() {
+        let value = |json: &str| serde_json::from_str::<Value>(json).unwrap();
+        assert_eq!(value(r#""007""#), Value::text("007"));
+        assert_eq!(
+            value(r#""2022-11-01T10:00:00Z""#),
+            Value::text("2022-11-01T10:00:00Z")
+        );
+        assert_eq!(value("7"), Value::Int(7));
+        assert_eq!(value("0.5"), Value::Decimal(Decimal::new(5, 1)));
+        assert_eq!(value("null"), Value::Null);
+        let filter = |json: &str| {
+            serde_json::from_str::<crate::Filter>(json)
+                .unwrap()
+                .normalize()
+                .unwrap()
+        };
+        assert_eq!(
+            filter(r#"{"compare":{"field":"number","op":"eq","value":"007"}}"#).to_string(),
+            "number eq '007'"
+        );
+        assert_eq!(
+            filter(r#"{"compare":{"field":"note","op":"eq","value":"2022-11-01T10:00:00Z"}}"#)
+                .to_string(),
+            "note eq '2022-11-01T10:00:00Z'"
+        );
+        assert_eq!(
+            filter(
+                r#"{"compare":{"field":"created_at","op":"gt","value":"2022-11-01T10:00:00Z"}}"#
+            )
+            .to_string(),
+            "created_at gt 2022-11-01T10:00:00+00:00"
+        );
     }
 
     #[test]
