@@ -3,7 +3,8 @@
 //!
 //! Each backend is a [`Restricted`] wrapper around one shared [`MemoryStore`] that refuses
 //! exactly what its capability says, as the real upstream clients do; the capabilities
-//! are copies of the five clients' own.
+//! are the five clients' own (`custgate_<dialect>::capability`), with small page sizes so
+//! that paging shows.
 
 use std::sync::{Arc, Mutex};
 
@@ -12,9 +13,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use custgate_core::plan::{self, Fetch, Local};
 use custgate_core::{
     Capability, CmpOp, Count, CreateOptions, Customer, CustomerId, CustomerKind, CustomerStore,
-    Email, Error, ErrorKind, Field, FieldOps, Filter, FilterCapability, FindCapability,
-    Identification, Key, MemoryStore, Operation, Page, Phone, PhoneKind, Query, Result, SortKey,
-    Status, TenantId, TextOp, Value, Version,
+    Email, Error, ErrorKind, Field, FieldOps, Filter, FilterCapability, Identification, Key,
+    MemoryStore, Operation, Page, Phone, PhoneKind, Query, Result, SortKey, Status, TenantId,
+    TextOp, Value, Version,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -134,267 +135,6 @@ impl CustomerStore for Restricted {
 
     async fn health(&self) -> Result<()> {
         Ok(())
-    }
-}
-
-// The five upstream clients' capabilities, copied from `custgate_<dialect>::capability`
-// (core cannot depend on the dialect crates). Page sizes are small so that paging shows.
-
-/// `custgate_tenant::capability()`.
-fn tenant_cap() -> Capability {
-    let eq = FieldOps::EQ;
-    Capability {
-        list: true,
-        get: true,
-        create: true,
-        update: true,
-        delete: true,
-        set_status: false,
-        find: FindCapability {
-            name: true,
-            email: true,
-            mobile: true,
-            identification: true,
-            seq: true,
-            ..FindCapability::default()
-        },
-        filter: FilterCapability {
-            and: true,
-            or: false,
-            not: false,
-            search: false,
-            fields: vec![
-                (
-                    Field::DisplayName,
-                    FieldOps {
-                        text_ci: true,
-                        ..FieldOps::default()
-                    },
-                ),
-                (Field::Mobile, eq),
-                (Field::Kind, eq),
-                (Field::Email, eq),
-                (Field::DefaultEmail, eq),
-                (Field::Identification, eq),
-                (Field::Vat, eq),
-            ],
-        },
-        sort_fields: vec![
-            Field::Seq,
-            Field::DisplayName,
-            Field::Kind,
-            Field::DefaultEmail,
-            Field::Vat,
-            Field::Tin,
-        ],
-        max_sort_keys: Some(1),
-        offset: true,
-        max_limit: None,
-        total: true,
-        idempotency: false,
-        expected_version: false,
-        client_ids: false,
-    }
-}
-
-/// `custgate_ndata::capability(max_take)`.
-fn ndata_cap(max_take: u32) -> Capability {
-    let text = FieldOps {
-        eq: true,
-        ne: true,
-        range: true,
-        text_ci: true,
-        in_list: true,
-        ..FieldOps::default()
-    };
-    let number = FieldOps {
-        eq: true,
-        ne: true,
-        range: true,
-        in_list: true,
-        ..FieldOps::default()
-    };
-    Capability {
-        list: true,
-        get: true,
-        create: true,
-        update: true,
-        delete: true,
-        set_status: true,
-        find: FindCapability {
-            external_id: true,
-            ..FindCapability::default()
-        },
-        filter: FilterCapability {
-            and: true,
-            or: false,
-            not: false,
-            search: true,
-            fields: vec![
-                (
-                    Field::ExternalId,
-                    FieldOps {
-                        is_null: true,
-                        ..text
-                    },
-                ),
-                (Field::CardSerial, text),
-                (Field::CreditRate, number),
-                (Field::DiscountRate, number),
-                (
-                    Field::ExpirationTime,
-                    FieldOps {
-                        is_null: true,
-                        ..number
-                    },
-                ),
-                (
-                    Field::Status,
-                    FieldOps {
-                        eq: true,
-                        ne: true,
-                        ..FieldOps::default()
-                    },
-                ),
-            ],
-        },
-        sort_fields: vec![
-            Field::Id,
-            Field::ExternalId,
-            Field::FirstName,
-            Field::LastName,
-            Field::DisplayName,
-            Field::DefaultEmail,
-            Field::DefaultPhone,
-            Field::CreditRate,
-            Field::DiscountRate,
-            Field::ActivationTime,
-            Field::ExpirationTime,
-            Field::Note,
-            Field::Version,
-        ],
-        max_sort_keys: None,
-        offset: true,
-        max_limit: Some(max_take as usize),
-        total: true,
-        idempotency: false,
-        expected_version: true,
-        client_ids: true,
-    }
-}
-
-/// `custgate_odata::capability(max_top)`.
-fn odata_cap(max_top: usize) -> Capability {
-    let eq_ne_in_null = FieldOps {
-        eq: true,
-        ne: true,
-        in_list: true,
-        is_null: true,
-        ..FieldOps::default()
-    };
-    let text = FieldOps {
-        text_ci: true,
-        like: true,
-        ..eq_ne_in_null
-    };
-    let ordered = FieldOps {
-        range: true,
-        in_list: false,
-        ..eq_ne_in_null
-    };
-    Capability {
-        list: true,
-        get: true,
-        create: true,
-        update: true,
-        delete: true,
-        set_status: true,
-        find: FindCapability {
-            name: true,
-            number: true,
-            seq: true,
-            ..FindCapability::default()
-        },
-        filter: FilterCapability {
-            and: true,
-            or: true,
-            not: true,
-            search: false,
-            fields: vec![
-                (
-                    Field::Seq,
-                    FieldOps {
-                        in_list: true,
-                        ..ordered
-                    },
-                ),
-                (Field::Number, eq_ne_in_null),
-                (
-                    Field::Status,
-                    FieldOps {
-                        is_null: false,
-                        ..eq_ne_in_null
-                    },
-                ),
-                (Field::DisplayName, text),
-                (Field::OrgNumber, text),
-                (Field::DefaultEmail, text),
-                (Field::DefaultPhone, text),
-                (Field::Currency, eq_ne_in_null),
-                (Field::CreatedAt, ordered),
-                (Field::UpdatedAt, ordered),
-            ],
-        },
-        sort_fields: vec![
-            Field::Seq,
-            Field::DisplayName,
-            Field::OrgNumber,
-            Field::CreatedAt,
-            Field::UpdatedAt,
-        ],
-        max_sort_keys: Some(8),
-        offset: true,
-        max_limit: Some(max_top),
-        total: false,
-        idempotency: false,
-        expected_version: false,
-        client_ids: false,
-    }
-}
-
-/// `custgate_custno::capability()`: lookups by name and number only.
-fn custno_cap() -> Capability {
-    Capability {
-        list: false,
-        get: true,
-        create: true,
-        update: true,
-        delete: false,
-        set_status: true,
-        find: FindCapability {
-            name: true,
-            number: true,
-            ..FindCapability::default()
-        },
-        expected_version: false,
-        client_ids: false,
-        idempotency: false,
-        ..Capability::default()
-    }
-}
-
-/// `custgate_v1core::capability()`: read-only lookups.
-fn v1core_cap() -> Capability {
-    Capability {
-        get: true,
-        find: FindCapability {
-            seq: true,
-            identification: true,
-            mobile: true,
-            reference_no: true,
-            ..FindCapability::default()
-        },
-        ..Capability::default()
     }
 }
 
@@ -564,11 +304,11 @@ impl Fixture {
                 .unwrap();
         }
         let backends = [
-            ("upstream:tenant", tenant_cap()),
-            ("upstream:ndata", ndata_cap(4)),
-            ("upstream:odata", odata_cap(3)),
-            ("upstream:custno", custno_cap()),
-            ("upstream:v1core", v1core_cap()),
+            ("upstream:tenant", custgate_tenant::capability()),
+            ("upstream:ndata", custgate_ndata::capability(4)),
+            ("upstream:odata", custgate_odata::capability(3)),
+            ("upstream:custno", custgate_custno::capability()),
+            ("upstream:v1core", custgate_v1core::capability()),
             ("bare", bare_cap()),
             ("full", Capability::full()),
         ]
