@@ -7,12 +7,11 @@ use custgate_custno::convert::{apply, carried, unrepresentable};
 use custgate_custno::query::{relaxed_json, Params};
 use custgate_custno::validate::{changes, Action};
 use custgate_custno::{from_record, Envelope, Record};
-use custgate_testkit::fixtures::everything;
+use custgate_testkit::fixtures::{everything, seed_text};
 use serde_json::Value;
 
 fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    seed_text(env!("CARGO_MANIFEST_DIR"), name)
 }
 
 fn body_params(text: &str) -> Params {

@@ -4,15 +4,15 @@
 use custgate_custno::query::{relaxed_json, Params};
 use custgate_custno::validate::{changes, Action};
 use custgate_custno::{from_record, to_record, Envelope, Record, WebApiError};
+use custgate_testkit::fixtures::{seed_json, seed_text};
 use serde_json::Value;
 
 fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    seed_text(env!("CARGO_MANIFEST_DIR"), name)
 }
 
 fn fixture_json(name: &str) -> Value {
-    serde_json::from_str(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    seed_json(env!("CARGO_MANIFEST_DIR"), name)
 }
 
 /// The object keys of a JSON text, in order of appearance.

@@ -25,8 +25,7 @@ pub fn tenant(id: &str) -> TenantId {
 }
 
 pub fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    custgate_testkit::fixtures::seed_text(env!("CARGO_MANIFEST_DIR"), name)
 }
 
 pub fn fixture_json(name: &str) -> FixtureJson {
