@@ -34,7 +34,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::helpers::{spawn_app, spawn_app_in, spawn_app_with, test_settings, TestApp};
+use crate::helpers::{encode, spawn_app, spawn_app_in, spawn_app_with, test_settings, TestApp};
 
 const FACADE: &str = "/unified/v1/customers";
 const UNIFIED_TOKEN: &str = "dev-unified-demo";
@@ -157,19 +157,6 @@ async fn facade_list(app: &TestApp, filter: &str, sort: &str) -> Reply {
         encode(filter)
     );
     call(app, Method::GET, &path, UNIFIED_TOKEN, None).await
-}
-
-/// Percent-encodes a query value.
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// Creates a customer through an instance's facade; its answer.

@@ -59,3 +59,15 @@ pub async fn spawn_app_in(data: tempfile::TempDir, adjust: impl FnOnce(&mut Sett
         _data: data,
     }
 }
+
+/// RFC 3986's unreserved characters; everything else is percent-encoded.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes a path segment or a query value.
+pub fn encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()
+}

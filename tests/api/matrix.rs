@@ -24,7 +24,7 @@ use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{encode, spawn_app, spawn_app_with, TestApp};
 
 const FACADE: &str = "/unified/v1/customers";
 const UNIFIED_TOKEN: &str = "dev-unified-demo";
@@ -860,63 +860,42 @@ mod odata {
     }
 }
 
+/// Calls the same driver function of the front's module.
+macro_rules! drive {
+    ($front:expr, $f:ident ( $($arg:expr),* )) => {
+        match $front {
+            Front::Unified => unified::$f($($arg),*).await,
+            Front::Tenant => tenant::$f($($arg),*).await,
+            Front::V1core => v1core::$f($($arg),*).await,
+            Front::Ndata => ndata::$f($($arg),*).await,
+            Front::Custno => custno::$f($($arg),*).await,
+            Front::Odata => odata::$f($($arg),*).await,
+        }
+    };
+}
+
 /// The drivers, one per front, behind one interface.
 impl Front {
     async fn create(self, s: &Session<'_>, r: &Rec) -> Answer {
-        match self {
-            Front::Unified => unified::create(s, r).await,
-            Front::Tenant => tenant::create(s, r).await,
-            Front::V1core => v1core::create(s, r).await,
-            Front::Ndata => ndata::create(s, r).await,
-            Front::Custno => custno::create(s, r).await,
-            Front::Odata => odata::create(s, r).await,
-        }
+        drive!(self, create(s, r))
     }
 
     async fn get(self, s: &Session<'_>, h: &Value) -> Answer {
-        match self {
-            Front::Unified => unified::get(s, h).await,
-            Front::Tenant => tenant::get(s, h).await,
-            Front::V1core => v1core::get(s, h).await,
-            Front::Ndata => ndata::get(s, h).await,
-            Front::Custno => custno::get(s, h).await,
-            Front::Odata => odata::get(s, h).await,
-        }
+        drive!(self, get(s, h))
     }
 
     /// The front's records carrying the cell's name, as an array.
     async fn list(self, s: &Session<'_>, r: &Rec) -> Answer {
-        match self {
-            Front::Unified => unified::list(s, r).await,
-            Front::Tenant => tenant::list(s, r).await,
-            Front::V1core => v1core::list(s, r).await,
-            Front::Ndata => ndata::list(s, r).await,
-            Front::Custno => custno::list(s, r).await,
-            Front::Odata => odata::list(s, r).await,
-        }
+        drive!(self, list(s, r))
     }
 
     /// Renames the record; answers the front's record after the change (the new key).
     async fn update(self, s: &Session<'_>, h: &Value, r: &Rec) -> Answer {
-        match self {
-            Front::Unified => unified::update(s, h, r).await,
-            Front::Tenant => tenant::update(s, h, r).await,
-            Front::V1core => v1core::update(s, h, r).await,
-            Front::Ndata => ndata::update(s, h, r).await,
-            Front::Custno => custno::update(s, h, r).await,
-            Front::Odata => odata::update(s, h, r).await,
-        }
+        drive!(self, update(s, h, r))
     }
 
     async fn delete(self, s: &Session<'_>, h: &Value) -> Answer {
-        match self {
-            Front::Unified => unified::delete(s, h).await,
-            Front::Tenant => tenant::delete(s, h).await,
-            Front::V1core => v1core::delete(s, h).await,
-            Front::Ndata => ndata::delete(s, h).await,
-            Front::Custno => custno::delete(s, h).await,
-            Front::Odata => odata::delete(s, h).await,
-        }
+        drive!(self, delete(s, h))
     }
 
     /// The customer's name as the front shows it.
@@ -1061,18 +1040,6 @@ fn named(items: &Value, front: Front, name: &str) -> Value {
         })
         .unwrap_or_default();
     Value::Array(matching)
-}
-
-fn encode(segment: &str) -> String {
-    let mut out = String::new();
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The upstream instance's records with this display name, read through its own facade.
