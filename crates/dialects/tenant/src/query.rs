@@ -5,7 +5,9 @@
 //! equality on a mobile number (the local form `05xxxxxxxx` is accepted), `CusType`
 //! `B2B`/`B2C` equality on the kind, `Email` equality on the default email, `IdNo`
 //! equality on any identification value, `VatNo` equality on the VAT number. Empty values
-//! are no filter, and unknown parameters are ignored, as ASP.NET does.
+//! are no filter. A parameter the list does not know is refused (400, naming it), where
+//! ASP.NET would ignore it: a misspelt filter (`CusNmae=John`) would otherwise answer
+//! every customer of the tenant.
 
 use custgate_core::{
     CmpOp, Count, CustomerKind, Error, Field, FieldError, Filter, Query, SortKey, TextOp, Value,
@@ -114,7 +116,8 @@ const PARAMS: [&str; 10] = [
 
 impl ListParams {
     /// Reads the query string's pairs; `max_page_size` bounds `PageSize`. Every bad
-    /// parameter is reported at once, named as documented (`PageSize`, `SortBy`…).
+    /// parameter is reported at once, named as documented (`PageSize`, `SortBy`…); an
+    /// unknown one is named as given.
     pub fn parse(pairs: &[(String, String)], max_page_size: u32) -> Result<Self, Error> {
         let mut seen: [Option<&str>; PARAMS.len()] = [None; PARAMS.len()];
         let mut errors = Vec::new();
@@ -124,14 +127,27 @@ impl ListParams {
                 message,
             })
         };
+        let mut unknown: Vec<&str> = Vec::new();
         for (name, value) in pairs {
             let Some(i) = PARAMS.iter().position(|p| p.eq_ignore_ascii_case(name)) else {
+                if !unknown.contains(&name.as_str()) {
+                    unknown.push(name);
+                }
                 continue;
             };
             if seen[i].is_some() {
                 fail(PARAMS[i], format!("{} is given more than once", PARAMS[i]));
             }
             seen[i] = Some(value.as_str());
+        }
+        for name in unknown {
+            fail(
+                name,
+                format!(
+                    "'{name}' is not a list parameter; the parameters are {}",
+                    PARAMS.join(", ")
+                ),
+            );
         }
         let text = |i: usize| {
             seen[i]
