@@ -269,6 +269,43 @@ mod tests {
         assert!(e.message.contains("development credential"), "{e}");
     }
 
+    /// `DEV_SECRETS` is a copy of `config/default.toml`'s secrets: every secret there must
+    /// be in the list (else the loopback guard misses it), and every listed one there.
+    #[test]
+    fn dev_secrets_match_the_default_config() {
+        fn secrets(v: &serde_json::Value, under_secret_key: bool, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::String(s) if under_secret_key => out.push(s.clone()),
+                serde_json::Value::Array(a) => {
+                    a.iter().for_each(|x| secrets(x, under_secret_key, out))
+                }
+                serde_json::Value::Object(o) => o.iter().for_each(|(k, x)| {
+                    let secret_key = matches!(
+                        k.as_str(),
+                        "tokens" | "api_keys" | "password_hash" | "jwt_secret"
+                    );
+                    secrets(x, secret_key, out)
+                }),
+                _ => {}
+            }
+        }
+        let s = default_settings();
+        let mut found = Vec::new();
+        s.dialects
+            .values()
+            .for_each(|v| secrets(v, false, &mut found));
+        for t in s.tenants.values() {
+            t.dialects
+                .values()
+                .for_each(|v| secrets(v, false, &mut found));
+        }
+        found.sort();
+        found.dedup();
+        let mut listed: Vec<String> = DEV_SECRETS.iter().map(|s| s.to_string()).collect();
+        listed.sort();
+        assert_eq!(found, listed);
+    }
+
     #[test]
     fn unknown_dialects_are_refused() {
         let mut s = default_settings();
