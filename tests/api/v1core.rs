@@ -182,3 +182,32 @@ async fn bad_requests_answer_in_the_dialect_envelope() {
         .unwrap();
     assert_eq!(r.status(), 405);
 }
+
+/// The seed's request answers 200; a misspelt criterion next to a right one is a 400
+/// naming it, never the wider lookup of the right one alone.
+#[tokio::test]
+async fn the_seed_request_works_and_unknown_parameters_are_refused() {
+    let app = spawn_app().await;
+    let seq = create(&app, "dev-unified-demo", &sample("333215")).await;
+    let seed_query =
+        include_str!("../../crates/dialects/v1core/tests/fixtures/customer_request.query").trim();
+    let (status, got) = lookup(
+        &app,
+        &seed_query.replace("customerId=54218", &format!("customerId={seq}")),
+        DEMO,
+    )
+    .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got, expected(SEED_AR, seq, &got));
+
+    let (status, body) = lookup(
+        &app,
+        "companyCode=jtc&lang=ar&mobileNumber=568617084&referenceNumber=other",
+        DEMO,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let errors = body["errors"].as_object().unwrap();
+    assert_eq!(errors.keys().collect::<Vec<_>>(), ["referenceNumber"]);
+    assert!(body["traceId"].is_string());
+}

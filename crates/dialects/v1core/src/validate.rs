@@ -1,8 +1,9 @@
 //! The request rules: the query string's parameters, read and checked.
 //!
 //! Parameter names match ignoring ASCII case (ASP.NET model binding does), an empty value
-//! counts as absent (ASP.NET binds it to null), a parameter given twice is refused, and
-//! parameters the API does not know are ignored. Every problem is reported at once.
+//! counts as absent (ASP.NET binds it to null), a parameter given twice is refused. A
+//! parameter the API does not know is refused too, where ASP.NET would ignore it: a
+//! misspelt criterion would otherwise widen the lookup. Every problem is reported at once.
 
 use custgate_core::{Error, FieldError};
 
@@ -23,7 +24,19 @@ pub struct Params {
     pub identification_no: Option<String>,
     pub mobile_number: Option<String>,
     pub reference_no: Option<String>,
+    /// Names the API does not know, as given (each once); [`check`] refuses them.
+    pub unknown: Vec<String>,
 }
+
+/// The parameters of the API, as documented.
+pub const PARAMS: [&str; 6] = [
+    "companyCode",
+    "lang",
+    "customerId",
+    "identificationNo",
+    "mobileNumber",
+    "referenceNo",
+];
 
 /// A checked request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,7 +68,12 @@ pub fn parse_params(query_string: &str) -> Result<Params, Error> {
             "identificationno" => ("identificationNo", &mut p.identification_no),
             "mobilenumber" => ("mobileNumber", &mut p.mobile_number),
             "referenceno" => ("referenceNo", &mut p.reference_no),
-            _ => continue,
+            _ => {
+                if !p.unknown.contains(&name) {
+                    p.unknown.push(name);
+                }
+                continue;
+            }
         };
         let value = value.trim();
         if value.is_empty() {
@@ -75,7 +93,8 @@ pub fn parse_params(query_string: &str) -> Result<Params, Error> {
 }
 
 /// Checks every rule: `companyCode` and `lang` present, `lang` `ar` or `en`, at least one
-/// criterion, `customerId` a positive integer, `mobileNumber` digits starting with 5.
+/// criterion, `customerId` a positive integer, `mobileNumber` digits starting with 5, no
+/// unknown parameter.
 pub fn check(p: &Params) -> Result<Request, Error> {
     let mut errors = Vec::new();
     if p.company_code.is_none() {
@@ -148,6 +167,15 @@ pub fn check(p: &Params) -> Result<Request, Error> {
         errors.push(field_error(
             "criteria",
             "at least one of customerId, identificationNo, mobileNumber or referenceNo is required",
+        ));
+    }
+    for name in &p.unknown {
+        errors.push(field_error(
+            name,
+            format!(
+                "is not a parameter of this API; the parameters are {}",
+                PARAMS.join(", ")
+            ),
         ));
     }
     match (errors.is_empty(), &p.company_code, lang) {
@@ -238,8 +266,20 @@ mod tests {
             &["referenceNo"],
         );
         check_qs("companyCode=jtc&lang=ar&referenceNo=%01x", &["referenceNo"]);
-        // Names ignore case, unknown parameters are ignored, repeats are refused.
-        check_qs("COMPANYCODE=jtc&Lang=ar&CustomerID=1&page=2", &[]);
+        // Names ignore case, unknown parameters (each once) and repeats are refused.
+        check_qs("COMPANYCODE=jtc&Lang=ar&CustomerID=1", &[]);
+        check_qs(
+            "COMPANYCODE=jtc&Lang=ar&CustomerID=1&page=2&page=3",
+            &["page"],
+        );
+        check_qs(
+            "companyCode=jtc&lang=ar&customer_id=1",
+            &["criteria", "customer_id"],
+        );
+        check_qs(
+            "companyCode=jtc&lang=ar&mobileNumber=568617084&identificationNumber=1",
+            &["identificationNumber"],
+        );
         check_qs(
             "companyCode=jtc&lang=ar&customerId=1&customerId=2",
             &["customerId"],

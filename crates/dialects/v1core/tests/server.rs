@@ -257,6 +257,42 @@ async fn every_validation_rule_answers_400_in_the_dialect_envelope() {
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
 }
 
+/// A misspelt criterion would otherwise be dropped and the lookup widened: two customers
+/// share the mobile number, and `referenceNumber=999` must not answer both.
+#[actix_rt::test]
+async fn unknown_parameters_are_refused_once_authenticated() {
+    let (store, _) = store_with_sample().await;
+    let mut other = sample_customer();
+    other.reference_no = Some("999".into());
+    store
+        .create(&tenant("demo"), other, CreateOptions::default())
+        .await
+        .unwrap();
+    let app = service(&dev_setup(store)).await;
+    let misspelt = "companyCode=jtc&lang=ar&mobileNumber=568617084&referenceNumber=999";
+    let res = get(&app, misspelt, DEMO).await;
+    assert_eq!(res.error_fields(), ["referenceNumber"]);
+    assert_eq!(
+        res.json()["errors"]["referenceNumber"],
+        json!([
+            "is not a parameter of this API; the parameters are companyCode, lang, \
+                customerId, identificationNo, mobileNumber, referenceNo"
+        ])
+    );
+    // Credentials come first, as for every other rule.
+    let res = get(&app, misspelt, ("Authorization", "Bearer wrong")).await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    // Spelt right, the same lookup finds the one customer.
+    let res = get(
+        &app,
+        &misspelt.replace("referenceNumber", "referenceNo"),
+        DEMO,
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.json().as_array().unwrap().len(), 1);
+}
+
 #[actix_rt::test]
 async fn credentials_are_checked_per_company() {
     let (store, created) = store_with_sample().await;
