@@ -66,14 +66,17 @@ fn not_found(id: &CustomerId) -> Error {
     Error::not_found(format!("customer '{id}' does not exist"))
 }
 
-fn next_number(data: &TenantData) -> String {
+fn next_number(data: &TenantData) -> Result<String> {
     let max = data
         .customers
         .values()
-        .filter_map(|c| c.number.as_deref()?.parse::<u64>().ok())
+        .filter_map(Customer::number_value)
         .max()
         .unwrap_or(0);
-    (max + 1).to_string()
+    let next = max
+        .checked_add(1)
+        .ok_or_else(|| Error::unexpected("customer numbers are exhausted"))?;
+    Ok(next.to_string())
 }
 
 fn number_taken(data: &TenantData, number: &str, except: &CustomerId) -> bool {
@@ -137,7 +140,7 @@ impl CustomerStore for MemoryStore {
                     ))
                 }
                 Some(_) => {}
-                None => customer.number = Some(next_number(d)),
+                None => customer.number = Some(next_number(d)?),
             }
             d.next_seq += 1;
             customer.seq = Some(d.next_seq);

@@ -329,6 +329,17 @@ impl Customer {
         }
     }
 
+    /// The integer the customer number stands for when it is made of ASCII digits only
+    /// and fits an `i64` (`"007"` is 7; `"+7"`, `"C-7"` and `""` are none): the numbers a
+    /// store counts when it assigns the next free one.
+    pub fn number_value(&self) -> Option<i64> {
+        let n = self.number.as_deref()?;
+        if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        n.parse().ok()
+    }
+
     /// The position of the default (or first) email address: the one a dialect with a
     /// single email field shows and writes.
     pub fn email_index(&self) -> Option<usize> {
@@ -553,6 +564,22 @@ mod tests {
             ..Email::default()
         });
         assert_eq!(c.email_index(), Some(0));
+    }
+
+    #[test]
+    fn numbers_count_when_all_digits() {
+        let number_value = |n: Option<&str>| {
+            let mut c = Customer::new();
+            c.number = n.map(str::to_owned);
+            c.number_value()
+        };
+        assert_eq!(number_value(Some("1002")), Some(1002));
+        assert_eq!(number_value(Some("007")), Some(7));
+        assert_eq!(number_value(Some("+7")), None);
+        assert_eq!(number_value(Some("C-7")), None);
+        assert_eq!(number_value(Some("")), None);
+        assert_eq!(number_value(Some("99999999999999999999")), None);
+        assert_eq!(number_value(None), None);
     }
 
     #[test]

@@ -38,11 +38,12 @@ pub struct CustomerJson {
 ///
 /// Contract (checked by the conformance suite in `custgate-testkit`):
 /// - `create` keeps the caller's `id` (unique per tenant, else `AlreadyExists`), assigns
-///   `seq` (1, 2, 3… per tenant), assigns `number` when absent (the next free integer),
-///   refuses a duplicate `number` with `AlreadyExists`, sets `version` to 1 and both
-///   timestamps; with an idempotency key, a replay returns the first answer, the same key
-///   with another fingerprint is `IdempotencyMismatch`, and while the first is in flight
-///   `Conflict`;
+///   `seq` (1, 2, 3… per tenant), assigns `number` when absent (one more than the largest
+///   [`Customer::number_value`] of the tenant, 1 for the first; `Unexpected` after
+///   `i64::MAX`), refuses a duplicate `number` with `AlreadyExists`, sets `version` to 1
+///   and both timestamps; with an idempotency key, a replay returns the first answer, the
+///   same key with another fingerprint is `IdempotencyMismatch`, and while the first is in
+///   flight `Conflict`;
 /// - `update` replaces the whole record but keeps `seq` and `created_at`, bumps `version`
 ///   and `updated_at`; with `expected` it fails with `VersionMismatch` (context
 ///   `stored_version`) when the stored version differs;

@@ -97,15 +97,6 @@ pub(crate) fn now() -> DateTime<Utc> {
     truncate(Utc::now())
 }
 
-/// The numeric value of a customer number made of ASCII digits only, when it fits.
-pub(crate) fn number_int(number: Option<&str>) -> Option<i64> {
-    let n = number?;
-    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    n.parse().ok()
-}
-
 /// Brings a customer into the exact form the store keeps and returns: date-times that are
 /// filtered on cut to the microsecond, and everything passed through its JSON form once,
 /// so that what `create` returns is what `get` returns later.
@@ -128,7 +119,7 @@ pub(crate) fn canonical(mut c: Customer) -> Result<(Customer, String)> {
 /// Every column of the `customers` row except `tenant` and `doc`, with its value.
 pub(crate) fn row(c: &Customer) -> Vec<(&'static str, RowValue)> {
     let mut out = Vec::with_capacity(64);
-    out.push(("number_int", RowValue::Int(number_int(c.number.as_deref()))));
+    out.push(("number_int", RowValue::Int(c.number_value())));
     for field in Field::ALL.iter().copied() {
         let Some(col) = column(field) else { continue };
         let value = field.values(c).into_iter().next();
@@ -239,17 +230,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn numbers_count_when_all_digits() {
-        assert_eq!(number_int(Some("1002")), Some(1002));
-        assert_eq!(number_int(Some("007")), Some(7));
-        assert_eq!(number_int(Some("+7")), None);
-        assert_eq!(number_int(Some("C-7")), None);
-        assert_eq!(number_int(Some("")), None);
-        assert_eq!(number_int(Some("99999999999999999999")), None);
-        assert_eq!(number_int(None), None);
     }
 
     #[test]

@@ -482,6 +482,30 @@ pub async fn seq_and_number(store: &dyn CustomerStore) {
     // Each tenant counts on its own.
     let g = create(store, &other, Customer::new()).await;
     assert_eq!((g.seq, g.number.as_deref()), (Some(1), Some("1")));
+    // Only numbers of ASCII digits that fit an i64 count (`Customer::number_value`).
+    for number in ["+7000", "99999999999999999999"] {
+        let mut c = Customer::new();
+        c.number = Some(number.into());
+        create(store, &other, c).await;
+    }
+    let next = create(store, &other, Customer::new()).await;
+    assert_eq!(
+        next.number.as_deref(),
+        Some("2"),
+        "a sign or an overflowing number does not count"
+    );
+    let mut last = Customer::new();
+    last.number = Some(i64::MAX.to_string());
+    create(store, &other, last).await;
+    assert_eq!(
+        kind_of(
+            store
+                .create(&other, Customer::new(), CreateOptions::default())
+                .await
+        ),
+        ErrorKind::Unexpected,
+        "no number after the largest"
+    );
     // An update may change the number, and assigned numbers follow it.
     let mut moved = a.clone();
     moved.number = Some("5000".into());
