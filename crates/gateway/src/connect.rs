@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use custgate_core::{Customer, DynStore, Error, TenantId};
+use custgate_core::{CustomerStore, DynStore, Error, TenantId};
 use custgate_upstream::Upstream;
 use serde::de::DeserializeOwned;
 
@@ -46,7 +46,11 @@ pub fn connect(
         path: path.clone(),
         message: m,
     })?;
-    let ((client, handle), carry) = client(settings.dialect, &section, &path)?;
+    let Built {
+        client,
+        handle,
+        carry,
+    } = client(settings.dialect, &section, &path)?;
     Ok(GatewayStore::new(GatewayParts {
         dialect: settings.dialect,
         upstream: settings.name().to_owned(),
@@ -63,64 +67,68 @@ fn typed<T: DeserializeOwned>(section: &serde_json::Value, path: &str) -> Result
     T::deserialize(section).map_err(|e| setup_error(path, e.to_string()))
 }
 
-/// A dialect client that goes through a [`custgate_upstream::Upstream`].
-trait UpstreamClient: custgate_core::CustomerStore + Sized + 'static {
-    fn handle(&self) -> &Upstream;
+/// A dialect's client, its HTTP plumbing and its `carried` conversion.
+struct Built {
+    client: DynStore,
+    handle: Upstream,
+    carry: Carry,
 }
 
-macro_rules! upstream_client {
-    ($($t:ty),*) => {$(
-        impl UpstreamClient for $t {
-            fn handle(&self) -> &Upstream {
-                self.upstream()
-            }
-        }
-    )*};
-}
-
-upstream_client!(
-    custgate_tenant::Client,
-    custgate_v1core::Client,
-    custgate_ndata::Client,
-    custgate_custno::Client,
-    custgate_odata::Client
-);
-
-fn built<C: UpstreamClient>(
+fn built<C: CustomerStore + 'static>(
     client: Result<C, Error>,
     path: &str,
-) -> Result<(DynStore, Upstream), SetupError> {
+    upstream: fn(&C) -> &Upstream,
+    carry: Carry,
+) -> Result<Built, SetupError> {
     let client = client.map_err(|e| setup_error(path, e.to_string()))?;
-    let handle = client.handle().clone();
-    Ok((Arc::new(client), handle))
+    Ok(Built {
+        handle: upstream(&client).clone(),
+        client: Arc::new(client),
+        carry,
+    })
 }
 
-/// The dialect's client and its `carried` conversion.
+/// Builds the dialect's client from its typed section.
 fn client(
     dialect: UpstreamDialect,
     section: &serde_json::Value,
     path: &str,
-) -> Result<((DynStore, Upstream), Carry), SetupError> {
-    Ok(match dialect {
-        UpstreamDialect::Tenant => (
-            built(custgate_tenant::Client::new(typed(section, path)?), path)?,
-            custgate_tenant::convert::carried as fn(&Customer) -> Customer,
+) -> Result<Built, SetupError> {
+    use custgate_custno as custno;
+    use custgate_ndata as ndata;
+    use custgate_odata as odata;
+    use custgate_tenant as tenant;
+    use custgate_v1core as v1core;
+    match dialect {
+        UpstreamDialect::Tenant => built(
+            tenant::Client::new(typed(section, path)?),
+            path,
+            tenant::Client::upstream,
+            tenant::convert::carried,
         ),
-        UpstreamDialect::V1core => (
-            built(custgate_v1core::Client::new(typed(section, path)?), path)?,
-            custgate_v1core::convert::carried,
+        UpstreamDialect::V1core => built(
+            v1core::Client::new(typed(section, path)?),
+            path,
+            v1core::Client::upstream,
+            v1core::convert::carried,
         ),
-        UpstreamDialect::Ndata => (
-            built(custgate_ndata::Client::new(typed(section, path)?), path)?,
-            custgate_ndata::convert::carried,
+        UpstreamDialect::Ndata => built(
+            ndata::Client::new(typed(section, path)?),
+            path,
+            ndata::Client::upstream,
+            ndata::convert::carried,
         ),
-        UpstreamDialect::Custno => (
-            built(custgate_custno::Client::new(&typed(section, path)?), path)?,
-            custgate_custno::convert::carried,
+        UpstreamDialect::Custno => built(
+            custno::Client::new(&typed(section, path)?),
+            path,
+            custno::Client::upstream,
+            custno::convert::carried,
         ),
-        UpstreamDialect::Odata => (
-            built(custgate_odata::Client::new(typed(section, path)?), path)?,
-            custgate_odata::convert::carried,
+        UpstreamDialect::Odata => built(
+            odata::Client::new(typed(section, path)?),
+            path,
+            odata::Client::upstream,
+            odata::convert::carried,
         ),
-    })
+    }
 }
