@@ -293,10 +293,7 @@ fn refuse_loss(
     desired: &Map<String, Value>,
     baseline: &Map<String, Value>,
 ) -> Result<()> {
-    let mut missing: Vec<String> = convert::unrepresentable(c)
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
+    let mut missing = convert::unrepresentable(c);
     missing.extend(unwritable(desired, baseline));
     if missing.is_empty() {
         Ok(())

@@ -6,7 +6,7 @@
 //! written back loses nothing.
 
 use chrono::{DateTime, Utc};
-use custgate_core::diff::keep_assigned;
+use custgate_core::diff::{dropped_fields, keep_assigned};
 use custgate_core::{Customer, CustomerId, JsonMap, Phone, PhoneKind, Status};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -307,9 +307,8 @@ pub fn from_record(r: &Record) -> Customer {
 /// upstream assigns (`id`, `seq`, `version`, timestamps) are `c`'s own (see
 /// [`keep_assigned`]).
 ///
-/// The client refuses a write that [`unrepresentable`] names anything in rather than drop
-/// it; what `dropped_fields(c, &carried(c))` reports covers those names, and also what the
-/// client writes without refusing (see `docs.md`).
+/// What `dropped_fields(c, &carried(c))` reports is what the client refuses to write (see
+/// [`unrepresentable`]).
 pub fn carried(c: &Customer) -> Customer {
     let sent = to_record(c);
     let answer = serde_json::to_value(sent.get_view())
@@ -418,54 +417,11 @@ fn set_phone(c: &mut Customer, kind: PhoneKind, number: Option<&str>) {
     }
 }
 
-/// The parts of a canonical customer that ManEx has no field for (the client refuses to
-/// write them rather than drop them silently). Names in canonical paths. Each of them is
-/// among what `dropped_fields(c, &carried(c))` reports (a test checks it), but not the
-/// other way round: see "What ManEx cannot carry" in `docs.md` for what the client still
-/// writes without.
-pub fn unrepresentable(c: &Customer) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    let mut check = |cond: bool, what: &'static str| {
-        if cond {
-            out.push(what);
-        }
-    };
-    check(!c.emails.is_empty(), "emails");
-    check(!c.addresses.is_empty(), "addresses");
-    check(!c.identifications.is_empty(), "identifications");
-    check(c.tax.vat.is_some() || c.tax.tin.is_some(), "tax");
-    check(!c.contacts.is_empty(), "contacts");
-    check(!c.cards.is_empty(), "cards");
-    let phones = c
-        .phones
-        .iter()
-        .filter(|p| p.kind == PhoneKind::Phone)
-        .count();
-    let faxes = c.phones.iter().filter(|p| p.kind == PhoneKind::Fax).count();
-    let mobiles = c
-        .phones
-        .iter()
-        .filter(|p| p.kind == PhoneKind::Mobile)
-        .count();
-    check(
-        phones > 1 || faxes > 1 || mobiles > 0,
-        "phones (ManEx holds one phone and one fax)",
-    );
-    check(c.external_id.is_some(), "external_id");
-    check(c.reference_no.is_some(), "reference_no");
-    check(c.activation_time.is_some(), "activation_time");
-    check(c.expiration_time.is_some(), "expiration_time");
-    check(c.locale != Default::default(), "locale");
-    check(!c.meta.is_empty(), "meta");
-    check(!c.custom.is_empty(), "custom");
-    let f = &c.finance;
-    check(f.credit_balance.is_some(), "finance.credit_balance");
-    check(f.credit_days.is_some(), "finance.credit_days");
-    check(f.discount_rate.is_some(), "finance.discount_rate");
-    check(f.credit_rate.is_some(), "finance.credit_rate");
-    check(f.currency.is_some(), "finance.currency");
-    check(c.status == Status::Blocked, "status blocked");
-    out
+/// What of `c` ManEx cannot keep, by canonical path: `dropped_fields(c, &carried(c))`,
+/// the same rule (and the same names) the gateway's loss check applies. The client
+/// refuses a write that this names anything in rather than drop it silently.
+pub fn unrepresentable(c: &Customer) -> Vec<String> {
+    dropped_fields(c, &carried(c))
 }
 
 #[cfg(test)]
@@ -543,6 +499,6 @@ mod tests {
             ..Default::default()
         });
         c.status = Status::Blocked;
-        assert_eq!(unrepresentable(&c), vec!["emails", "status blocked"]);
+        assert_eq!(unrepresentable(&c), vec!["emails[0]", "status"]);
     }
 }

@@ -11,8 +11,8 @@ use std::time::Duration;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use common::*;
 use custgate_core::{
-    CreateOptions, Customer, CustomerId, CustomerStore, DynStore, Email, ErrorKind, Idempotency,
-    IdempotencyKey, Key, MemoryStore, Phone, PhoneKind, Query, Status, Version,
+    CreateOptions, Customer, CustomerId, CustomerKind, CustomerStore, DynStore, Email, ErrorKind,
+    Idempotency, IdempotencyKey, Key, MemoryStore, Phone, PhoneKind, Query, Status, Version,
 };
 use custgate_custno::{Client, ClientConfig};
 use rust_decimal::Decimal;
@@ -272,6 +272,65 @@ async fn the_client_refuses_what_manex_cannot_do() {
         c.update(&demo(), created.clone(), None).await.unwrap(),
         created
     );
+    handle.stop(false).await;
+}
+
+/// Everything `carried` drops is refused, not only what has no ManEx field at all: the
+/// kind, name parts, a phone's dialling code and description, other dialects' extensions.
+#[actix_rt::test]
+async fn the_client_refuses_every_loss_carried_names() {
+    let (url, handle, store) = spawn_own_server();
+    let c = client(&url, "DEVKEY0001");
+    let refused = |e: custgate_core::Error, path: &str| {
+        assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+        assert!(e.message().contains(path), "{path}: {e}");
+    };
+    let mut named = sample();
+    named.name.first = Some("Param".into());
+    named.kind = Some(CustomerKind::Company);
+    let e = c
+        .create(&demo(), named, CreateOptions::default())
+        .await
+        .unwrap_err();
+    refused(e.clone(), "name.first");
+    refused(e, "kind");
+    let mut dialled = sample();
+    dialled.phones[0].country_code = Some("1".into());
+    refused(
+        c.create(&demo(), dialled, CreateOptions::default())
+            .await
+            .unwrap_err(),
+        "phones[0].country_code",
+    );
+    let mut foreign = sample();
+    foreign
+        .extension_mut("tenant")
+        .insert("cusFoo".into(), json!("bar"));
+    refused(
+        c.create(&demo(), foreign, CreateOptions::default())
+            .await
+            .unwrap_err(),
+        "extensions.tenant.cusFoo",
+    );
+    assert!(store
+        .query(&demo(), &Query::default())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+
+    // An edit of a record read from ManEx is refused the same way.
+    let created = c
+        .create(&demo(), sample(), CreateOptions::default())
+        .await
+        .unwrap();
+    let mut renamed = created.clone();
+    renamed.name.last = Some("IT".into());
+    refused(
+        c.update(&demo(), renamed, None).await.unwrap_err(),
+        "name.last",
+    );
+    assert_eq!(c.get(&demo(), &created.id).await.unwrap(), created);
     handle.stop(false).await;
 }
 
