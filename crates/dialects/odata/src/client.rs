@@ -218,12 +218,16 @@ impl Client {
         upstream::parse_json(UPSTREAM, &body, self.upstream.config().max_json_depth)
     }
 
-    async fn fetch(&self, id: i64) -> Result<(Customer, Value)> {
+    /// The upstream's record of customer `id`, as it sent it.
+    async fn fetch_json(&self, id: i64) -> Result<Value> {
         let rb = self
             .request(Method::GET, &format!("api/biz/customers/{id}"))?
             .query(&[("expand", READ_EXPAND)]);
-        let v = self.send_json("get", rb).await?;
-        Ok((import(v.clone())?, v))
+        self.send_json("get", rb).await
+    }
+
+    async fn fetch(&self, id: i64) -> Result<Customer> {
+        import(self.fetch_json(id).await?)
     }
 }
 
@@ -436,7 +440,7 @@ impl CustomerStore for Client {
     #[tracing::instrument(skip_all, fields(tenant = %tenant, id = %id))]
     async fn get(&self, tenant: &TenantId, id: &CustomerId) -> Result<Customer> {
         self.capability.check_op(custgate_core::Operation::Get)?;
-        Ok(self.fetch(upstream_id(id)?).await?.0)
+        self.fetch(upstream_id(id)?).await
     }
 
     async fn find(&self, tenant: &TenantId, key: &Key) -> Result<Vec<Customer>> {
@@ -495,8 +499,9 @@ impl CustomerStore for Client {
             ));
         }
         let id = upstream_id(&customer.id)?;
-        let (current, current_json) = self.fetch(id).await?;
+        let current_json = self.fetch_json(id).await?;
         let body = update_body(&customer, &current_json);
+        let current = import(current_json)?;
         let rb = self
             .request(Method::PUT, &format!("api/biz/customers/{id}"))?
             .query(&[("expand", READ_EXPAND)])
@@ -518,7 +523,7 @@ impl CustomerStore for Client {
         self.capability
             .check_write(custgate_core::Operation::Delete, expected)?;
         let n = upstream_id(id)?;
-        let (current, _) = self.fetch(n).await?;
+        let current = self.fetch(n).await?;
         self.send(
             "delete",
             self.request(Method::DELETE, &format!("api/biz/customers/{n}"))?,
@@ -538,7 +543,7 @@ impl CustomerStore for Client {
             .check_op(custgate_core::Operation::SetStatus)?;
         let action = status_action(status)?;
         let n = upstream_id(id)?;
-        let (current, _) = self.fetch(n).await?;
+        let current = self.fetch(n).await?;
         if current.status == status {
             return Ok(current);
         }
@@ -546,7 +551,7 @@ impl CustomerStore for Client {
             .request(Method::PUT, "api/biz/customers")?
             .query(&[("action", action), ("id", &n.to_string())]);
         self.send("set_status", rb).await?;
-        Ok(self.fetch(n).await?.0)
+        self.fetch(n).await
     }
 
     async fn health(&self) -> Result<()> {

@@ -1033,7 +1033,7 @@ pub fn to_json(c: &Customer) -> Value {
 
 fn render(c: &Customer, ext: &Ext, kids: &Kids) -> wire::Customer {
     let seq = c.seq.unwrap_or(0);
-    let mut extra = wire::customer_template();
+    let mut extra = wire::customer_template().clone();
     for (k, v) in &ext.fields {
         extra.insert(k.clone(), v.clone());
     }
@@ -1086,7 +1086,7 @@ fn render(c: &Customer, ext: &Ext, kids: &Kids) -> wire::Customer {
 }
 
 fn render_info(c: &Customer, ext: &Ext, kids: &Kids) -> wire::BusinessRelation {
-    let mut extra = wire::info_template();
+    let mut extra = wire::info_template().clone();
     for (k, v) in &ext.info {
         extra.insert(k.clone(), v.clone());
     }
@@ -1175,7 +1175,7 @@ pub fn apply(
         apply_extra(
             &mut ext.fields,
             &input.extra,
-            &wire::customer_template(),
+            wire::customer_template(),
             &wire::CUSTOMER,
             &mut ctx,
         );
@@ -1606,7 +1606,7 @@ fn apply_info(
     apply_extra(
         &mut ext.info,
         &extra,
-        &wire::info_template(),
+        wire::info_template(),
         &wire::INFO,
         ctx,
     );
@@ -1684,7 +1684,7 @@ pub fn parse_customer(mut value: Value, path: &str) -> Result<wire::Customer, Er
             "is given twice with different casing",
         )
     })?;
-    match serde_json::from_value::<wire::Customer>(value.clone()) {
+    match wire::Customer::deserialize(&value) {
         Ok(w) => Ok(w),
         Err(e) => {
             // serde cannot name a property inside a flattened struct: find it.

@@ -6,6 +6,8 @@
 //! seed's Appendix A and writing it again gives the same JSON, and a `PUT` that leaves a
 //! property out leaves it unchanged.
 
+use std::sync::LazyLock;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
@@ -683,103 +685,148 @@ pub struct KeyClash {
 
 /// Renames the properties of `value` to their canonical spelling (the vendor matches
 /// names ignoring case), down through every modelled level. Unknown names stay as given.
-/// Two spellings of one property in one object are a clash.
+/// Two spellings of one property in one object are a clash; its path starts with `path`.
 pub fn normalize_keys(value: &mut Value, level: &Level, path: &str) -> Result<(), KeyClash> {
+    normalize(value, level).map_err(|steps| {
+        let mut path = path.to_owned();
+        for step in steps.iter().rev() {
+            match step {
+                Step::Key(k) => {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(k);
+                }
+                Step::Index(i) => path.push_str(&format!("[{i}]")),
+            }
+        }
+        KeyClash { path }
+    })
+}
+
+/// One step of the way to a clash.
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// [`normalize_keys`]; on a clash, the steps to it, innermost first (a path is only
+/// built when there is one to report).
+fn normalize(value: &mut Value, level: &Level) -> Result<(), Vec<Step>> {
+    let within = |step: Step| {
+        move |mut steps: Vec<Step>| {
+            steps.push(step);
+            steps
+        }
+    };
     match value {
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                normalize_keys(item, level, &format!("{path}[{i}]"))?;
+                normalize(item, level).map_err(within(Step::Index(i)))?;
             }
-            Ok(())
+        }
+        // Every name already spelt as the model spells it (an upstream's answer): nothing
+        // to rename, so nothing can clash at this level.
+        Value::Object(map) if map.keys().all(|k| level.key(k).is_none_or(|c| c == k)) => {
+            for (k, v) in map.iter_mut() {
+                if let Some((_, Some(next))) = level.relation(k) {
+                    normalize(v, next).map_err(within(Step::Key(k.clone())))?;
+                }
+            }
         }
         Value::Object(map) => {
             let old = std::mem::take(map);
             for (k, mut v) in old {
                 let canonical = level.key(&k).map(str::to_owned).unwrap_or(k);
-                let child_path = if path.is_empty() {
-                    canonical.clone()
-                } else {
-                    format!("{path}.{canonical}")
-                };
                 if let Some((_, Some(next))) = level.relation(&canonical) {
-                    normalize_keys(&mut v, next, &child_path)?;
+                    normalize(&mut v, next).map_err(within(Step::Key(canonical.clone())))?;
                 }
-                if map.insert(canonical, v).is_some() {
-                    return Err(KeyClash { path: child_path });
+                match map.entry(canonical) {
+                    serde_json::map::Entry::Vacant(e) => {
+                        e.insert(v);
+                    }
+                    serde_json::map::Entry::Occupied(e) => {
+                        return Err(vec![Step::Key(e.key().clone())]);
+                    }
                 }
             }
-            Ok(())
         }
-        _ => Ok(()),
+        _ => {}
     }
+    Ok(())
 }
 
 /// The customer's unmodelled top-level properties and what a customer that never had them
 /// shows (Appendix A's keys with empty values).
-pub fn customer_template() -> JsonMap {
-    let v = serde_json::json!({
-        "CustomerNumberKidAlias": null,
-        "DefaultDistributionsID": null,
-        "Distributions": null,
-        "PaymentTermsID": null,
-        "PaymentTerms": null,
-        "DeliveryTermsID": null,
-        "DeliveryTerms": null,
-        "WebUrl": null,
-        "DimensionsID": null,
-        "Dimensions": null,
-        "GLN": null,
-        "PeppolAddress": null,
-        "EfakturaIdentifier": null,
-        "EInvoiceAgreementReference": null,
-        "CustomerInvoiceReminderSettingsID": null,
-        "CustomerInvoiceReminderSettings": null,
-        "DontSendReminders": false,
-        "CustomerQuotes": [],
-        "CustomerOrders": [],
-        "CustomerInvoices": [],
-        "CurrencyCodeID": null,
-        "AcceptableDelta4CustomerPaymentAccountID": null,
-        "AcceptableDelta4CustomerPaymentAccount": null,
-        "AcceptableDelta4CustomerPayment": 0,
-        "SubAccountNumberSeriesID": null,
-        "SubAccountNumberSeries": null,
-        "DefaultSellerID": null,
-        "DefaultSeller": null,
-        "Sellers": [],
-        "ReminderEmailAddress": null,
-        "Companies": [],
-        "Account": null,
-        "Localization": null,
-        "DefaultCustomerInvoiceReportID": null,
-        "DefaultCustomerOrderReportID": null,
-        "DefaultCustomerQuoteReportID": null,
-        "FactoringNumber": null,
-        "AvtaleGiro": false,
-        "AvtaleGiroNotification": false,
-        "CreatedBy": null,
-        "UpdatedBy": null
+pub fn customer_template() -> &'static JsonMap {
+    static TEMPLATE: LazyLock<JsonMap> = LazyLock::new(|| {
+        object(serde_json::json!({
+            "CustomerNumberKidAlias": null,
+            "DefaultDistributionsID": null,
+            "Distributions": null,
+            "PaymentTermsID": null,
+            "PaymentTerms": null,
+            "DeliveryTermsID": null,
+            "DeliveryTerms": null,
+            "WebUrl": null,
+            "DimensionsID": null,
+            "Dimensions": null,
+            "GLN": null,
+            "PeppolAddress": null,
+            "EfakturaIdentifier": null,
+            "EInvoiceAgreementReference": null,
+            "CustomerInvoiceReminderSettingsID": null,
+            "CustomerInvoiceReminderSettings": null,
+            "DontSendReminders": false,
+            "CustomerQuotes": [],
+            "CustomerOrders": [],
+            "CustomerInvoices": [],
+            "CurrencyCodeID": null,
+            "AcceptableDelta4CustomerPaymentAccountID": null,
+            "AcceptableDelta4CustomerPaymentAccount": null,
+            "AcceptableDelta4CustomerPayment": 0,
+            "SubAccountNumberSeriesID": null,
+            "SubAccountNumberSeries": null,
+            "DefaultSellerID": null,
+            "DefaultSeller": null,
+            "Sellers": [],
+            "ReminderEmailAddress": null,
+            "Companies": [],
+            "Account": null,
+            "Localization": null,
+            "DefaultCustomerInvoiceReportID": null,
+            "DefaultCustomerOrderReportID": null,
+            "DefaultCustomerQuoteReportID": null,
+            "FactoringNumber": null,
+            "AvtaleGiro": false,
+            "AvtaleGiroNotification": false,
+            "CreatedBy": null,
+            "UpdatedBy": null
+        }))
     });
-    match v {
-        Value::Object(m) => m,
-        _ => JsonMap::new(),
-    }
+    &TEMPLATE
 }
 
 /// The business relation's unmodelled properties and their empty values.
-pub fn info_template() -> JsonMap {
-    let v = serde_json::json!({
-        "CustomValues": null,
-        "Deleted": false,
-        "DefaultBankAccountID": null,
-        "StatusCode": null,
-        "UpdatedBy": null,
-        "UpdatedAt": null,
-        "CreatedBy": null,
-        "CreatedAt": null,
-        "BankAccounts": [],
-        "DefaultBankAccount": null
+pub fn info_template() -> &'static JsonMap {
+    static TEMPLATE: LazyLock<JsonMap> = LazyLock::new(|| {
+        object(serde_json::json!({
+            "CustomValues": null,
+            "Deleted": false,
+            "DefaultBankAccountID": null,
+            "StatusCode": null,
+            "UpdatedBy": null,
+            "UpdatedAt": null,
+            "CreatedBy": null,
+            "CreatedAt": null,
+            "BankAccounts": [],
+            "DefaultBankAccount": null
+        }))
     });
+    &TEMPLATE
+}
+
+fn object(v: Value) -> JsonMap {
     match v {
         Value::Object(m) => m,
         _ => JsonMap::new(),
@@ -840,6 +887,28 @@ mod tests {
         assert_eq!(
             normalize_keys(&mut clash, &CUSTOMER, "").unwrap_err().path,
             "OrgNumber"
+        );
+    }
+
+    #[test]
+    fn clashes_are_named_where_they_are() {
+        let clash = |mut v: Value| normalize_keys(&mut v, &CUSTOMER, "").unwrap_err().path;
+        // Under names spelt as the model spells them, and under names that are not.
+        assert_eq!(
+            clash(serde_json::json!({"Info": {"Phones": [{}, {"number": "1", "Number": "2"}]}})),
+            "Info.Phones[1].Number"
+        );
+        assert_eq!(
+            clash(serde_json::json!({"info": {"phones": [{"TYPE": 1, "type": 2}]}})),
+            "Info.Phones[0].Type"
+        );
+        assert_eq!(clash(serde_json::json!([{}, {"ID": 1, "id": 2}])), "[1].ID");
+        let mut v = serde_json::json!({"Info": {"Name": "x"}});
+        assert_eq!(normalize_keys(&mut v, &CUSTOMER, "[3]"), Ok(()));
+        let mut v = serde_json::json!({"Info": {"Name": "x", "name": "y"}});
+        assert_eq!(
+            normalize_keys(&mut v, &CUSTOMER, "[3]").unwrap_err().path,
+            "[3].Info.Name"
         );
     }
 }

@@ -4,12 +4,10 @@
 use custgate_core::dropped_fields;
 use custgate_tenant::convert::{carried, from_record, new_customer};
 use custgate_tenant::wire::{CustomerBody, CustomerRecord};
-use custgate_testkit::fixtures::everything;
+use custgate_testkit::fixtures::{everything, seed_json};
 
 fn fixture(name: &str) -> serde_json::Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    seed_json(env!("CARGO_MANIFEST_DIR"), name)
 }
 
 #[test]

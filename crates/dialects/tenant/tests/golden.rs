@@ -9,13 +9,12 @@ use custgate_tenant::convert::{from_record, new_customer, to_body, to_record};
 use custgate_tenant::query::ListParams;
 use custgate_tenant::validate::check_body;
 use custgate_tenant::wire::{CustomerBody, CustomerRecord};
+use custgate_testkit::fixtures::seed_json;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 fn fixture(name: &str) -> serde_json::Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    seed_json(env!("CARGO_MANIFEST_DIR"), name)
 }
 
 /// Parses a fixture as `T`, re-emits it and compares with the seed's JSON; returns the

@@ -2,14 +2,13 @@
 //! canonical customer, and nothing for a customer read from a v1core system.
 
 use custgate_core::dropped_fields;
-use custgate_testkit::fixtures::everything;
+use custgate_testkit::fixtures::{everything, seed_text};
 use custgate_v1core::convert::{carried, carried_with};
 use custgate_v1core::{from_wire, Context, CustomerDto, Lang, Lookups};
 
 fn rows(name: &str) -> Vec<CustomerDto> {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    serde_json::from_str(&seed_text(env!("CARGO_MANIFEST_DIR"), name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 #[test]

@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use custgate_core::{DynStore, MemoryStore, TenantId};
 use custgate_http::{DialectSetup, Limits, TenantSetup};
+use custgate_testkit::fixtures::{seed_json, seed_text};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
@@ -28,12 +29,11 @@ pub fn global() -> Value {
 }
 
 pub fn fixture_text(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    seed_text(env!("CARGO_MANIFEST_DIR"), name)
 }
 
 pub fn fixture(name: &str) -> Value {
-    serde_json::from_str(&fixture_text(name)).unwrap()
+    seed_json(env!("CARGO_MANIFEST_DIR"), name)
 }
 
 pub fn tenant(id: &str) -> TenantId {
