@@ -24,6 +24,7 @@ async fn login(app: &TestApp, user: &str, password: &str) -> String {
     body["tokenId"].as_str().unwrap().to_owned()
 }
 
+/// A call with a bearer token; the answer's status and its JSON (`null` when empty).
 async fn ndata(
     app: &TestApp,
     method: reqwest::Method,
@@ -46,28 +47,14 @@ async fn ndata(
     (status, value)
 }
 
+/// A call to the unified facade with the demo tenant's token.
 async fn facade(
     app: &TestApp,
     method: reqwest::Method,
     path: &str,
     body: Option<&Value>,
 ) -> (StatusCode, Value) {
-    let mut rb = app
-        .client
-        .request(method, app.url(path))
-        .bearer_auth(FACADE_DEMO);
-    if let Some(b) = body {
-        rb = rb.json(b);
-    }
-    let r = rb.send().await.expect("the gateway answers");
-    let status = r.status();
-    let text = r.text().await.unwrap();
-    let value = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-    };
-    (status, value)
+    ndata(app, method, FACADE_DEMO, path, body).await
 }
 
 fn loyal_customer() -> Value {
