@@ -234,20 +234,21 @@ impl Client {
 /// The canonical error of an upstream answer: the validation object's or the exception
 /// body's `Message` when there is one.
 fn upstream_error(status: u16, body: &[u8]) -> Error {
-    let message = serde_json::from_slice::<ValidationObject>(body)
-        .map(|v| v.message)
-        .or_else(|_| serde_json::from_slice::<ServerError>(body).map(|e| e.message))
-        .unwrap_or_else(|_| format!("upstream odata answered {status}"));
+    let validation = serde_json::from_slice::<ValidationObject>(body).ok();
+    let server = serde_json::from_slice::<ServerError>(body).ok();
+    let message = validation
+        .as_ref()
+        .map(|v| v.message.clone())
+        .or_else(|| server.as_ref().map(|s| s.message.clone()))
+        .unwrap_or_else(|| format!("upstream odata answered {status}"));
     let mut e = upstream::status_error(UPSTREAM, status, message);
-    if let Ok(v) = serde_json::from_slice::<ValidationObject>(body) {
-        if !v.property_name.is_empty() {
-            e = e.with_fields(vec![custgate_core::FieldError {
-                field: v.property_name,
-                message: v.message,
-            }]);
-        }
+    if let Some(v) = validation.filter(|v| !v.property_name.is_empty()) {
+        e = e.with_fields(vec![custgate_core::FieldError {
+            field: v.property_name,
+            message: v.message,
+        }]);
     }
-    if let Ok(s) = serde_json::from_slice::<ServerError>(body) {
+    if let Some(s) = server {
         e = e.with_context("error_reference", s.error_reference);
     }
     e
