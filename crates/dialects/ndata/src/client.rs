@@ -211,7 +211,8 @@ impl Client {
         Ok(rb)
     }
 
-    /// One authenticated call, renewing the token once on a 401.
+    /// One authenticated call, renewing the token once on a 401: the body of a 2xx
+    /// answer, else the upstream's problem as a canonical error.
     async fn call(
         &self,
         operation: &'static str,
@@ -220,24 +221,26 @@ impl Client {
         params: &[(String, String)],
         body: Option<&serde_json::Value>,
         headers: HeaderMap,
-    ) -> Result<(u16, Bytes), Error> {
+    ) -> Result<Bytes, Error> {
         let (generation, token) = self.token().await?;
         let rb = self.request(&method, path, params, body, &headers, &token)?;
-        let (status, _, bytes) = self.upstream.send(operation, rb).await?;
-        if status != 401 {
-            return Ok((status, bytes));
-        }
-        let (_, token) = self.renew(generation).await?;
-        let rb = self.request(&method, path, params, body, &headers, &token)?;
-        let (status, _, bytes) = self.upstream.send(operation, rb).await?;
+        let (mut status, _, mut bytes) = self.upstream.send(operation, rb).await?;
         if status == 401 {
-            return Err(Error::new(
-                ErrorKind::UpstreamAuth,
-                "upstream ndata refused the gateway's token even after logging in again",
-            )
-            .with_context("upstream", UPSTREAM));
+            let (_, token) = self.renew(generation).await?;
+            let rb = self.request(&method, path, params, body, &headers, &token)?;
+            (status, _, bytes) = self.upstream.send(operation, rb).await?;
+            if status == 401 {
+                return Err(Error::new(
+                    ErrorKind::UpstreamAuth,
+                    "upstream ndata refused the gateway's token even after logging in again",
+                )
+                .with_context("upstream", UPSTREAM));
+            }
         }
-        Ok((status, bytes))
+        if !(200..300).contains(&status) {
+            return Err(error::from_problem(UPSTREAM, status, &bytes));
+        }
+        Ok(bytes)
     }
 
     fn customer(&self, bytes: &[u8]) -> Result<Customer, Error> {
@@ -252,7 +255,7 @@ impl Client {
     /// One page as NData answers it.
     async fn page(&self, q: &Query) -> Result<wire::QueryResult<wire::Customer>, Error> {
         let params = query::to_params(q)?;
-        let (status, bytes) = self
+        let bytes = self
             .call(
                 "query",
                 Method::GET,
@@ -262,9 +265,6 @@ impl Client {
                 HeaderMap::new(),
             )
             .await?;
-        if !(200..300).contains(&status) {
-            return Err(error::from_problem(UPSTREAM, status, &bytes));
-        }
         parse_json(UPSTREAM, &bytes, self.upstream.config().max_json_depth)
     }
 
@@ -274,26 +274,28 @@ impl Client {
         c: &Customer,
         version: Option<Version>,
     ) -> Result<Customer, Error> {
-        let mut w = convert::to_wire(c, Utc::now());
-        w.status = None;
-        w.version = version.map(Version::get);
-        let body = serde_json::to_value(&w)
-            .map_err(|e| Error::unexpected(format!("cannot write the customer as JSON: {e}")))?;
-        let (status, bytes) = self
+        let bytes = self
             .call(
                 operation,
                 Method::PUT,
                 &Self::customer_path(&c.id),
                 &[],
-                Some(&body),
+                Some(&body(c, version)?),
                 if_match(version),
             )
             .await?;
-        if !(200..300).contains(&status) {
-            return Err(error::from_problem(UPSTREAM, status, &bytes));
-        }
         self.customer(&bytes)
     }
+}
+
+/// The body of a write: the customer as NData shows it, without the derived `status`,
+/// with `_v` when the write is conditional.
+fn body(c: &Customer, version: Option<Version>) -> Result<serde_json::Value, Error> {
+    let mut w = convert::to_wire(c, Utc::now());
+    w.status = None;
+    w.version = version.map(Version::get);
+    serde_json::to_value(&w)
+        .map_err(|e| Error::unexpected(format!("cannot write the customer as JSON: {e}")))
 }
 
 fn if_match(version: Option<Version>) -> HeaderMap {
@@ -389,7 +391,7 @@ impl CustomerStore for Client {
     #[tracing::instrument(name = "ndata.client.get", skip_all, fields(id = %id))]
     async fn get(&self, _tenant: &TenantId, id: &CustomerId) -> Result<Customer, Error> {
         self.capability.check_op(Operation::Get)?;
-        let (status, bytes) = self
+        let bytes = self
             .call(
                 "get",
                 Method::GET,
@@ -399,9 +401,6 @@ impl CustomerStore for Client {
                 HeaderMap::new(),
             )
             .await?;
-        if !(200..300).contains(&status) {
-            return Err(error::from_problem(UPSTREAM, status, &bytes));
-        }
         self.customer(&bytes)
     }
 
@@ -422,24 +421,16 @@ impl CustomerStore for Client {
     ) -> Result<Customer, Error> {
         self.capability.check_create(&options)?;
         customer.check()?;
-        let mut w = convert::to_wire(&customer, Utc::now());
-        w.status = None;
-        w.version = None;
-        let body = serde_json::to_value(&w)
-            .map_err(|e| Error::unexpected(format!("cannot write the customer as JSON: {e}")))?;
-        let (status, bytes) = self
+        let bytes = self
             .call(
                 "create",
                 Method::POST,
                 "customers",
                 &[],
-                Some(&body),
+                Some(&body(&customer, None)?),
                 HeaderMap::new(),
             )
             .await?;
-        if !(200..300).contains(&status) {
-            return Err(error::from_problem(UPSTREAM, status, &bytes));
-        }
         self.customer(&bytes)
     }
 
@@ -477,7 +468,7 @@ impl CustomerStore for Client {
                 return Err(Error::version_mismatch(stored.version));
             }
         }
-        let (status, bytes) = self
+        let bytes = self
             .call(
                 "delete",
                 Method::DELETE,
@@ -487,9 +478,6 @@ impl CustomerStore for Client {
                 if_match(expected),
             )
             .await?;
-        if !(200..300).contains(&status) {
-            return Err(error::from_problem(UPSTREAM, status, &bytes));
-        }
         self.customer(&bytes)
     }
 
