@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use custgate_core::{
     CreateOptions, Customer, CustomerId, Error, ErrorKind, FieldError, Idempotency, IdempotencyKey,
     Status, Version,
@@ -116,12 +116,17 @@ pub fn location(id: &CustomerId) -> String {
     )
 }
 
+/// The head of an answer holding one record: its `ETag`, not to be cached.
+fn record_head(status: StatusCode, version: Version) -> HttpResponseBuilder {
+    let mut head = HttpResponse::build(status);
+    head.insert_header((header::ETAG, etag(version)))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    head
+}
+
 /// A single record with its `ETag`.
 fn record(status: StatusCode, c: &Customer) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::ETAG, etag(c.version)))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(c)
+    record_head(status, c.version).json(c)
 }
 
 /// A record just written, with `dropped_fields` when the tenant's upstream could not
@@ -138,13 +143,10 @@ fn written(status: StatusCode, c: &Customer) -> HttpResponse {
         customer: &'a Customer,
         dropped_fields: Vec<String>,
     }
-    HttpResponse::build(status)
-        .insert_header((header::ETAG, etag(c.version)))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(Written {
-            customer: c,
-            dropped_fields: dropped,
-        })
+    record_head(status, c.version).json(Written {
+        customer: c,
+        dropped_fields: dropped,
+    })
 }
 
 /// The version an `If-Match` header requires, if any.
@@ -294,9 +296,7 @@ async fn get(req: HttpRequest, settings: web::Data<Settings>) -> HttpResponse {
         let id = path_id(&req)?;
         // The body is the canonical serialisation, which the store may hold already.
         let doc = tenant.store.get_json(&tenant.id, &id).await?;
-        Ok(HttpResponse::Ok()
-            .insert_header((header::ETAG, etag(doc.version)))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
+        Ok(record_head(StatusCode::OK, doc.version)
             .insert_header(header::ContentType::json())
             .body(doc.json))
     }
