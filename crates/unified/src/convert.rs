@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 
 use custgate_core::{Customer, CustomerId, Error, FieldError, Result};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::validate;
@@ -76,7 +77,7 @@ pub fn customer_from_json(body: Value, target: Target<'_>) -> Result<Customer> {
 
     let mut input = Value::Object(map);
     let mut shape_paths = Vec::new();
-    let parsed = match serde_json::from_value::<Customer>(input.clone()) {
+    let parsed = match Customer::deserialize(&input) {
         Ok(c) => Some(c),
         Err(whole) => {
             let mut found = Vec::new();
@@ -98,7 +99,7 @@ pub fn customer_from_json(body: Value, target: Target<'_>) -> Result<Customer> {
                     errors.push(field_error(&shown, message));
                     shape_paths.push(shown);
                 }
-                serde_json::from_value::<Customer>(input.clone()).ok()
+                Customer::deserialize(&input).ok()
             }
         }
     };
