@@ -13,7 +13,7 @@ use std::str::FromStr;
 
 use custgate_core::query::MAX_FILTER_DEPTH;
 use custgate_core::{
-    CmpOp, Error, Field, Filter, Query, SortKey, Status, TextOp, Value, ValueType,
+    CmpOp, Error, Field, FieldError, Filter, Query, SortKey, Status, TextOp, Value, ValueType,
 };
 use rust_decimal::Decimal;
 
@@ -1254,8 +1254,23 @@ fn project(v: &mut serde_json::Value, select: &Tree) {
 // Query-string parameters.
 // ---------------------------------------------------------------------------------------
 
+/// The names of the parameters [`Params`] reads, in the order of its fields.
+pub const NAMES: [&str; 9] = [
+    "filter",
+    "select",
+    "expand",
+    "orderby",
+    "top",
+    "skip",
+    "action",
+    "id",
+    "customerKidAlias",
+];
+
 /// The query-string parameters the dialect reads (names without `$`, any case; `$`
-/// accepted). Others are ignored.
+/// accepted). An unknown name is refused, so that a misspelt `filter` cannot return every
+/// customer; only `hateoas`, which switches the vendor's links that this API never shows,
+/// is accepted and ignored.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Params {
     pub filter: Option<String>,
@@ -1284,7 +1299,16 @@ impl Params {
                 "action" => &mut p.action,
                 "id" => &mut p.id,
                 "customerkidalias" => &mut p.customer_kid_alias,
-                _ => continue,
+                "hateoas" => continue,
+                _ => {
+                    return Err(Error::validation_field(
+                        name.trim().trim_start_matches('$'),
+                        format!(
+                            "is not a query parameter of this API ({})",
+                            NAMES.join(", ")
+                        ),
+                    ))
+                }
             };
             if slot.is_some() {
                 return Err(Error::validation_field(
@@ -1295,6 +1319,37 @@ impl Params {
             *slot = Some(value);
         }
         Ok(p)
+    }
+
+    /// Refuses every parameter given that `request` does not read (`names`, spelt as in
+    /// [`NAMES`]): a parameter a request ignores would be a silent loss, such as a `filter`
+    /// sent along with `action=validate-customer-KID-Alias`.
+    pub fn only(&self, request: fmt::Arguments<'_>, names: &[&str]) -> Result<(), Error> {
+        let given = [
+            &self.filter,
+            &self.select,
+            &self.expand,
+            &self.orderby,
+            &self.top,
+            &self.skip,
+            &self.action,
+            &self.id,
+            &self.customer_kid_alias,
+        ];
+        let unread: Vec<FieldError> = NAMES
+            .iter()
+            .zip(given)
+            .filter(|(name, value)| value.is_some() && !names.contains(name))
+            .map(|(name, _)| FieldError {
+                field: (*name).to_owned(),
+                message: format!("is not a parameter of {request}"),
+            })
+            .collect();
+        if unread.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::validation(unread))
+        }
     }
 
     pub fn view(&self) -> Result<View, Error> {
@@ -1897,6 +1952,25 @@ mod tests {
             ..Params::default()
         };
         assert!(bad.query(&FilterLimits::default(), 100).is_err());
+    }
+
+    #[test]
+    fn params_refuse_names_no_request_reads() {
+        for name in ["fliter", "$filtr", "tpo", "expands"] {
+            let e = Params::parse(vec![(name.into(), "x".into())]).unwrap_err();
+            assert_eq!(e.fields()[0].field, name.trim_start_matches('$'));
+        }
+        let p = Params::parse(vec![
+            ("filter".into(), "ID eq 1".into()),
+            ("$ID".into(), "1".into()),
+            ("hateoas".into(), "false".into()),
+        ])
+        .unwrap();
+        assert!(p.only(format_args!("a list"), &["filter", "id"]).is_ok());
+        let e = p.only(format_args!("a read"), &["select"]).unwrap_err();
+        let fields: Vec<&str> = e.fields().iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["filter", "id"]);
+        assert_eq!(e.fields()[0].message, "is not a parameter of a read");
     }
 
     #[test]

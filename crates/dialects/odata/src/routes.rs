@@ -330,9 +330,19 @@ async fn collection_get(req: HttpRequest, state: Data<State>) -> HttpResponse {
         let tenant = authenticate(&req, &state)?;
         let p = params(&req)?;
         match p.action.as_deref() {
-            None => list(tenant, &p, &state).await,
+            None => {
+                p.only(
+                    format_args!("GET {BASE_PATH}"),
+                    &["filter", "select", "expand", "orderby", "top", "skip"],
+                )?;
+                list(tenant, &p, &state).await
+            }
             Some(a) if a.eq_ignore_ascii_case("validate-customer-KID-Alias") => {
                 Span::current().record("action", a);
+                p.only(
+                    format_args!("GET {BASE_PATH}?action={a}"),
+                    &["action", "customerKidAlias"],
+                )?;
                 validate_kid_alias(tenant, &p).await
             }
             Some(a) => Err(Error::validation_field(
@@ -411,6 +421,10 @@ async fn item_get(req: HttpRequest, state: Data<State>, path: web::Path<String>)
         let id = parse_id_from(&path, "id", 0)?;
         Span::current().record("id", id);
         let p = params(&req)?;
+        p.only(
+            format_args!("GET {BASE_PATH}/{{id}}"),
+            &["select", "expand", "action"],
+        )?;
         let view = p.view()?;
         match p.action.as_deref().map(str::to_ascii_lowercase).as_deref() {
             None => {
@@ -472,6 +486,7 @@ async fn create(req: HttpRequest, state: Data<State>, payload: Payload) -> HttpR
     let answer = async {
         let tenant = authenticate(&req, &state)?;
         let p = params(&req)?;
+        p.only(format_args!("POST {BASE_PATH}"), &["select", "expand"])?;
         let view = write_view(&p)?;
         let body = read_json(payload, &state.limits).await?;
         let wire = convert::parse_customer(body, "")?;
@@ -504,6 +519,10 @@ async fn update(
         let id = parse_id(&path, "id")?;
         Span::current().record("id", id);
         let p = params(&req)?;
+        p.only(
+            format_args!("PUT {BASE_PATH}/{{id}}"),
+            &["select", "expand"],
+        )?;
         let view = write_view(&p)?;
         let body = read_json(payload, &state.limits).await?;
         let wire = convert::parse_customer(body, "")?;
@@ -533,6 +552,7 @@ async fn delete(req: HttpRequest, state: Data<State>, path: web::Path<String>) -
         let tenant = authenticate(&req, &state)?;
         let id = parse_id(&path, "id")?;
         Span::current().record("id", id);
+        params(&req)?.only(format_args!("DELETE {BASE_PATH}/{{id}}"), &[])?;
         let stored = by_seq(tenant, id).await?;
         if convert::has_references(&stored) {
             return Err(error::references(id).into());
@@ -572,7 +592,13 @@ async fn collection_put(req: HttpRequest, state: Data<State>, payload: Payload) 
             "activate" => Status::Active,
             "deactivate" => Status::Inactive,
             "block" => Status::Blocked,
-            "bulk-save" => return bulk_save(tenant, &p, &state, payload).await,
+            "bulk-save" => {
+                p.only(
+                    format_args!("PUT {BASE_PATH}?action=bulk-save"),
+                    &["action", "select", "expand"],
+                )?;
+                return bulk_save(tenant, &p, &state, payload).await;
+            }
             other => {
                 return Err(Error::validation_field(
                     "action",
@@ -581,6 +607,10 @@ async fn collection_put(req: HttpRequest, state: Data<State>, payload: Payload) 
                 .into())
             }
         };
+        p.only(
+            format_args!("PUT {BASE_PATH}?action={action}"),
+            &["action", "id"],
+        )?;
         let raw =
             p.id.as_deref()
                 .ok_or_else(|| Error::validation_field("id", "is required"))?;

@@ -604,6 +604,85 @@ async fn filters_orderby_top_and_skip() {
     assert_validation(&get!(app, "/api/biz/customers?action=frob", DEMO), "action");
 }
 
+/// A parameter no request reads, or one this request does not read, is a 400 naming it:
+/// ignored, a misspelt `filter` would answer with every customer.
+#[actix_rt::test]
+async fn parameters_a_request_does_not_read_are_refused() {
+    let (setup, _) = setup();
+    let app = app_for(setup).await;
+    let id = create(&app, DEMO, named("Freeland AS")).await["ID"]
+        .as_i64()
+        .unwrap();
+    create(&app, DEMO, named("Nordmann, Ola")).await;
+    let one = format!(
+        "/api/biz/customers?filter={}",
+        enc("Info.Name eq 'Freeland AS'")
+    );
+    assert_eq!(get!(app, &one, DEMO).body.as_array().unwrap().len(), 1);
+    for (uri, property) in [
+        (one.replace("filter", "fliter"), "fliter"),
+        (one.replace("filter", "$filtr"), "filtr"),
+        (format!("/api/biz/customers?id={id}"), "id"),
+        (
+            "/api/biz/customers?action=validate-customer-KID-Alias&customerKidAlias=12&top=1"
+                .to_owned(),
+            "top",
+        ),
+        (
+            format!("/api/biz/customers/{id}?filter=ID%20eq%202"),
+            "filter",
+        ),
+        (format!("/api/biz/customers/{id}?top=1&skip=1"), "top"),
+    ] {
+        let r = get!(app, &uri, DEMO);
+        assert_validation(&r, property);
+    }
+    // hateoas only switches the vendor's links, which this API never shows.
+    assert_eq!(get!(app, &format!("{one}&hateoas=false"), DEMO).status, 200);
+
+    let r = post!(app, "/api/biz/customers?action=bulk-save", DEMO, named("x"));
+    assert_validation(&r, "action");
+    let r = put!(
+        app,
+        &format!("/api/biz/customers/{id}?filter=x"),
+        DEMO,
+        named("y")
+    );
+    assert_validation(&r, "filter");
+    let r = put_empty!(
+        app,
+        &format!("/api/biz/customers?action=block&id={id}&top=1"),
+        DEMO
+    );
+    assert_validation(&r, "top");
+    let r = put!(
+        app,
+        "/api/biz/customers?action=bulk-save&id=1",
+        DEMO,
+        json!([])
+    );
+    assert_validation(&r, "id");
+    let r = delete!(
+        app,
+        &format!("/api/biz/customers/{id}?filter=ID%20eq%202"),
+        DEMO
+    );
+    assert_validation(&r, "filter");
+
+    // Nothing of the refused requests happened.
+    let r = get!(app, &format!("/api/biz/customers/{id}?expand=Info"), DEMO);
+    assert_eq!(r.body["Info"]["Name"], "Freeland AS");
+    assert_eq!(r.body["StatusCode"], 30001);
+    assert_eq!(
+        get!(app, "/api/biz/customers", DEMO)
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
 #[actix_rt::test]
 async fn create_rules_and_numbers() {
     let (setup, _) = setup();
