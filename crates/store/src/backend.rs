@@ -6,7 +6,7 @@ use custgate_core::{
     ErrorKind, Page, Query, Result, Status, TenantId, Version,
 };
 
-use crate::db::{Bind, Conn, Dialect, Pool, Pooled, Tx};
+use crate::db::{Bind, Conn, Dialect, Pool, Pooled, Sql, Tx};
 use crate::error::{Result as StoreResult, StoreError};
 use crate::filter::{push_order, push_where};
 use crate::idempotency::{self, Claim};
@@ -65,24 +65,31 @@ impl SqlStore {
     /// The stored version and document of a customer: through [`crate::read`] on a
     /// SQLite file, else one statement on a pooled connection.
     async fn doc(&self, tenant: &TenantId, id: &CustomerId) -> StoreResult<(i64, String)> {
+        let (tenant, id) = (tenant.as_str(), id.as_str());
         let row = match &self.readers {
-            Some(readers) => readers.doc(tenant.as_str(), id.as_str())?,
+            Some(readers) => readers.fetch_optional(&select_doc(Dialect::Sqlite, tenant, id))?,
             None => {
                 let mut pooled = self.pooled().await?;
                 let mut conn = pooled.conn();
-                let mut sql = conn.sql();
-                let doc = sql.json_column("c.doc");
-                sql.push("SELECT c.version, ")
-                    .push(&doc)
-                    .push(" FROM customers c WHERE c.tenant = ")
-                    .bind_text(tenant.as_str())
-                    .push(" AND c.id = ")
-                    .bind_text(id.as_str());
-                conn.fetch_optional(&sql).await?
+                conn.fetch_optional(&select_doc(conn.dialect(), tenant, id))
+                    .await?
             }
         };
-        row.ok_or_else(|| not_found(id.as_str()))
+        row.ok_or_else(|| not_found(id))
     }
+}
+
+/// The statement every read of one customer runs: its version and document.
+fn select_doc(dialect: Dialect, tenant: &str, id: &str) -> Sql {
+    let mut sql = Sql::new(dialect);
+    let doc = sql.json_column("c.doc");
+    sql.push("SELECT c.version, ")
+        .push(&doc)
+        .push(" FROM customers c WHERE c.tenant = ")
+        .bind_text(tenant)
+        .push(" AND c.id = ")
+        .bind_text(id);
+    sql
 }
 
 /// The stored version and record, locked for the rest of the transaction on PostgreSQL
@@ -92,14 +99,7 @@ async fn load_for_write(
     tenant: &str,
     id: &str,
 ) -> StoreResult<(Version, Customer)> {
-    let mut sql = conn.sql();
-    let doc = sql.json_column("c.doc");
-    sql.push("SELECT c.version, ")
-        .push(&doc)
-        .push(" FROM customers c WHERE c.tenant = ")
-        .bind_text(tenant)
-        .push(" AND c.id = ")
-        .bind_text(id);
+    let mut sql = select_doc(conn.dialect(), tenant, id);
     if sql.dialect() == Dialect::Postgres {
         sql.push(" FOR UPDATE");
     }

@@ -1,6 +1,7 @@
 //! The thin layer over the two sqlx drivers: a statement builder that numbers its
 //! placeholders per dialect and keeps every value as a bound parameter, and one
-//! connection and transaction type for both databases.
+//! connection and transaction type for both databases. [`crate::read`] runs the same
+//! statements and decodes the same rows through rusqlite.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -50,12 +51,10 @@ impl Sql {
         self.dialect
     }
 
-    #[cfg(test)]
     pub(crate) fn text(&self) -> &str {
         &self.text
     }
 
-    #[cfg(test)]
     pub(crate) fn binds(&self) -> &[Bind] {
         &self.binds
     }
@@ -134,12 +133,13 @@ macro_rules! bind_all {
     }};
 }
 
-/// A value both drivers can decode.
+/// A value every driver can decode (both of sqlx's, and rusqlite for [`crate::read`]).
 pub(crate) trait Col:
     for<'r> Decode<'r, Sqlite>
     + Type<Sqlite>
     + for<'r> Decode<'r, Postgres>
     + Type<Postgres>
+    + rusqlite::types::FromSql
     + Send
     + Unpin
 {
@@ -150,6 +150,7 @@ impl<T> Col for T where
         + Type<Sqlite>
         + for<'r> Decode<'r, Postgres>
         + Type<Postgres>
+        + rusqlite::types::FromSql
         + Send
         + Unpin
 {
@@ -159,6 +160,7 @@ impl<T> Col for T where
 pub(crate) trait FromRow: Sized + Send + Unpin {
     fn from_sqlite(row: &SqliteRow) -> Result<Self, sqlx::Error>;
     fn from_pg(row: &PgRow) -> Result<Self, sqlx::Error>;
+    fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
 }
 
 macro_rules! tuple_from_row {
@@ -169,6 +171,9 @@ macro_rules! tuple_from_row {
             }
             fn from_pg(row: &PgRow) -> Result<Self, sqlx::Error> {
                 Ok(($(row.try_get::<$t, _>($i)?,)+))
+            }
+            fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+                Ok(($(row.get::<_, $t>($i)?,)+))
             }
         }
     };

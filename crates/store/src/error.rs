@@ -39,6 +39,19 @@ const PG_RETRYABLE: &[&str] = &[
     "57P01", // admin_shutdown
 ];
 
+/// Whether a SQLite result code means "busy" (`SQLITE_BUSY`, 5) or "locked"
+/// (`SQLITE_LOCKED`, 6); extended codes keep the primary code in the low byte.
+fn sqlite_busy(code: i32) -> bool {
+    matches!(code & 0xff, 5 | 6)
+}
+
+/// A statement the database refused, with its code; `temporary` when retrying may work.
+fn database_error(message: &str, code: String, temporary: bool) -> Error {
+    Error::unexpected(format!("database error: {message}"))
+        .with_context("db_code", code)
+        .set_temporary(temporary)
+}
+
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
@@ -51,12 +64,9 @@ impl From<StoreError> for Error {
                     );
                 }
                 let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
-                // SQLite: 5 is SQLITE_BUSY, 6 SQLITE_LOCKED (extended codes keep the low byte).
-                let sqlite_busy = code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
-                let temporary = sqlite_busy || PG_RETRYABLE.contains(&code.as_str());
-                Error::unexpected(format!("database error: {}", db.message()))
-                    .with_context("db_code", code)
-                    .set_temporary(temporary)
+                let temporary =
+                    code.parse().is_ok_and(sqlite_busy) || PG_RETRYABLE.contains(&code.as_str());
+                database_error(db.message(), code, temporary)
             }
             StoreError::Database(
                 e @ (sqlx::Error::PoolTimedOut
@@ -67,14 +77,9 @@ impl From<StoreError> for Error {
             ) => Error::unexpected(format!("database unavailable: {e}")).set_temporary(true),
             StoreError::Database(e) => Error::unexpected(format!("database error: {e}")),
             StoreError::Reader(rusqlite::Error::SqliteFailure(e, message)) => {
-                let temporary = matches!(
-                    e.code,
-                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                );
                 let message = message.unwrap_or_else(|| e.to_string());
-                Error::unexpected(format!("database error: {message}"))
-                    .with_context("db_code", e.extended_code.to_string())
-                    .set_temporary(temporary)
+                let code = e.extended_code;
+                database_error(&message, code.to_string(), sqlite_busy(code))
             }
             StoreError::Reader(e) => Error::unexpected(format!("database error: {e}")),
             StoreError::Migrate(e) => Error::unexpected(format!("migration failed: {e}")),
@@ -118,6 +123,31 @@ mod tests {
         assert!(!e.is_temporary());
         let e = Error::from(StoreError::from(sqlx::Error::PoolTimedOut));
         assert!(e.is_temporary());
+    }
+
+    #[tokio::test]
+    async fn both_sqlite_drivers_map_a_failure_alike() {
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let sqlx_error = sqlx::query("SELECT * FROM missing")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        let reader_error = rusqlite::Connection::open_in_memory()
+            .unwrap()
+            .prepare("SELECT * FROM missing")
+            .unwrap_err();
+        let (a, b) = (
+            Error::from(StoreError::from(sqlx_error)),
+            Error::from(StoreError::from(reader_error)),
+        );
+        assert_eq!(a, b);
+        assert_eq!(a.message(), "database error: no such table: missing");
+        assert!(!a.is_temporary());
+        // Busy and locked, with their extended codes, are worth a retry.
+        assert!([5, 517, 6, 262].into_iter().all(sqlite_busy));
+        assert!(![1, 19, 2067].into_iter().any(sqlite_busy));
     }
 
     #[tokio::test]

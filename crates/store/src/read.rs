@@ -16,12 +16,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::types::ToSqlOutput;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql};
 
+use crate::db::{Bind, Dialect, FromRow, Sql};
 use crate::error::{Result, StoreError};
-
-/// The statement of [`Readers::doc`].
-const DOC_BY_ID: &str = "SELECT version, doc FROM customers WHERE tenant = ?1 AND id = ?2";
 
 /// Read-only connections to one SQLite file.
 pub(crate) struct Readers {
@@ -80,11 +79,13 @@ impl Readers {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The stored version and document of a customer.
-    pub(crate) fn doc(&self, tenant: &str, id: &str) -> Result<Option<(i64, String)>> {
+    /// Runs a SQLite statement built for sqlx ([`crate::db::Conn::fetch_optional`]) here
+    /// instead: its first row, if any.
+    pub(crate) fn fetch_optional<T: FromRow>(&self, sql: &Sql) -> Result<Option<T>> {
+        debug_assert_eq!(sql.dialect(), Dialect::Sqlite);
         self.with(|conn| {
-            conn.prepare_cached(DOC_BY_ID)?
-                .query_row((tenant, id), |row| Ok((row.get(0)?, row.get(1)?)))
+            conn.prepare_cached(sql.text())?
+                .query_row(rusqlite::params_from_iter(sql.binds()), T::from_rusqlite)
                 .optional()
         })
     }
@@ -93,6 +94,17 @@ impl Readers {
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.lock().clear();
+    }
+}
+
+impl ToSql for Bind {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Bind::Text(v) => v.to_sql(),
+            Bind::Int(v) => v.to_sql(),
+            Bind::Float(v) => v.to_sql(),
+            Bind::Bool(v) => v.to_sql(),
+        }
     }
 }
 
