@@ -4,6 +4,7 @@
 //! either side survive the other, filters and actions run on the SQL store, and the
 //! `CompanyKey` keeps the tenants apart.
 
+use custgate_testkit::fixtures::seed_json;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -13,7 +14,6 @@ const FACADE: &str = "/unified/v1/customers";
 const BASE: &str = "/api/biz/customers";
 const DEMO_KEY: &str = "11111111-1111-4111-8111-111111111111";
 const ACME_KEY: &str = "22222222-2222-4222-8222-222222222222";
-const APPENDIX_A: &str = include_str!("../../crates/dialects/odata/tests/fixtures/appendix_a.json");
 const SEED_EXPAND: &str = "Info,Info.Phones,Info.DefaultPhone,Info.Addresses,Info.Emails,Info.DefaultEmail,Info.ShippingAddress,Info.InvoiceAddress,Dimensions,Info.DefaultBankAccount,Info.Contacts.Info,Info.Contacts.Info.DefaultEmail,Info.Contacts.Info.DefaultPhone";
 
 async fn send(
@@ -78,7 +78,10 @@ async fn facade_by_seq(app: &TestApp, seq: i64) -> Value {
 #[tokio::test]
 async fn appendix_a_created_here_reads_through_the_facade_and_the_other_dialects() {
     let app = spawn_app().await;
-    let seed: Value = serde_json::from_str(APPENDIX_A).unwrap();
+    let seed = seed_json(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/crates/dialects/odata"),
+        "appendix_a.json",
+    );
     let (status, created) = odata(&app, Method::POST, BASE, Some(&seed)).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["ID"].as_i64().unwrap();

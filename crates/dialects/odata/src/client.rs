@@ -566,6 +566,7 @@ impl CustomerStore for Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use custgate_testkit::fixtures::seed_text;
 
     #[test]
     fn config_debug_hides_the_token() {
@@ -587,12 +588,12 @@ mod tests {
 
     #[test]
     fn upstream_errors_keep_the_message() {
-        let seed = include_bytes!("../tests/fixtures/validation_error.json");
-        let e = upstream_error(400, seed);
+        let seed = seed_text(env!("CARGO_MANIFEST_DIR"), "validation_error.json");
+        let e = upstream_error(400, seed.as_bytes());
         assert_eq!(e.kind(), ErrorKind::Validation);
         assert!(e.message().starts_with("Customer have references"));
-        let seed = include_bytes!("../tests/fixtures/server_error.json");
-        let e = upstream_error(500, seed);
+        let seed = seed_text(env!("CARGO_MANIFEST_DIR"), "server_error.json");
+        let e = upstream_error(500, seed.as_bytes());
         assert_eq!(e.kind(), ErrorKind::UpstreamUnavailable);
         assert_eq!(e.context_value("error_reference"), Some("MURA28RA"));
         let e = upstream_error(401, b"nope");

@@ -132,11 +132,11 @@ fn validation(e: &Error) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use custgate_testkit::fixtures::seed_json;
 
     #[test]
     fn references_render_as_the_seed_example() {
-        let seed: Value =
-            serde_json::from_str(include_str!("../tests/fixtures/validation_error.json")).unwrap();
+        let seed = seed_json(env!("CARGO_MANIFEST_DIR"), "validation_error.json");
         let (status, body) = render(&references(0), "ABCDEFGH");
         assert_eq!(status, 400);
         assert_eq!(body, seed);

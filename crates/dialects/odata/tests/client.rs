@@ -13,6 +13,7 @@ use custgate_core::{
     PhoneKind, Query, SortKey, Status, TextOp, Value as FieldValue,
 };
 use custgate_odata::{Client, ClientConfig};
+use custgate_testkit::fixtures::seed_text;
 use serde_json::{json, Value};
 
 fn client(base: &str, token: &str, key: &str) -> Client {
@@ -324,9 +325,7 @@ async fn spawn_mock() -> (String, Arc<Mutex<Seen>>, actix_web::dev::ServerHandle
                 web::get().to(
                     |req: HttpRequest, seen: web::Data<Arc<Mutex<Seen>>>| async move {
                         note(&req, &seen);
-                        let a: Value =
-                            serde_json::from_str(include_str!("fixtures/appendix_a.json")).unwrap();
-                        HttpResponse::Ok().json(json!([a]))
+                        HttpResponse::Ok().json(json!([appendix_a()]))
                     },
                 ),
             )
@@ -337,7 +336,7 @@ async fn spawn_mock() -> (String, Arc<Mutex<Seen>>, actix_web::dev::ServerHandle
                         note(&req, &seen);
                         HttpResponse::InternalServerError()
                             .content_type("application/json")
-                            .body(include_str!("fixtures/server_error.json"))
+                            .body(seed_text(env!("CARGO_MANIFEST_DIR"), "server_error.json"))
                     },
                 ),
             )
@@ -348,7 +347,7 @@ async fn spawn_mock() -> (String, Arc<Mutex<Seen>>, actix_web::dev::ServerHandle
                         note(&req, &seen);
                         HttpResponse::Ok()
                             .content_type("application/json")
-                            .body(include_str!("fixtures/appendix_a.json"))
+                            .body(seed_text(env!("CARGO_MANIFEST_DIR"), "appendix_a.json"))
                     },
                 ),
             )
@@ -359,7 +358,10 @@ async fn spawn_mock() -> (String, Arc<Mutex<Seen>>, actix_web::dev::ServerHandle
                         note(&req, &seen);
                         HttpResponse::BadRequest()
                             .content_type("application/json")
-                            .body(include_str!("fixtures/validation_error.json"))
+                            .body(seed_text(
+                                env!("CARGO_MANIFEST_DIR"),
+                                "validation_error.json",
+                            ))
                     },
                 ),
             )

@@ -7,6 +7,7 @@ use common::*;
 use custgate_core::{Customer, CustomerKind, Status};
 use custgate_odata::convert::{self, Mode};
 use custgate_odata::wire::{self, ServerError, ValidationObject};
+use custgate_testkit::fixtures::{seed_json, seed_text};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -17,24 +18,19 @@ fn check<T: Serialize + DeserializeOwned>(fixture: &str, expected: &Value) {
     assert_eq!(&serde_json::to_value(&parsed).unwrap(), expected);
 }
 
-fn fixture(name: &str) -> (&'static str, Value) {
-    let text = match name {
-        "appendix_a" => include_str!("fixtures/appendix_a.json"),
-        "validation_error" => include_str!("fixtures/validation_error.json"),
-        "server_error" => include_str!("fixtures/server_error.json"),
-        _ => unreachable!(),
-    };
-    (text, serde_json::from_str(text).unwrap())
+fn fixture(name: &str) -> (String, Value) {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    (seed_text(dir, name), seed_json(dir, name))
 }
 
 #[test]
 fn seed_examples_re_emit_exactly() {
-    let (text, value) = fixture("appendix_a");
-    check::<wire::Customer>(text, &value);
-    let (text, value) = fixture("validation_error");
-    check::<ValidationObject>(text, &value);
-    let (text, value) = fixture("server_error");
-    check::<ServerError>(text, &value);
+    let (text, value) = fixture("appendix_a.json");
+    check::<wire::Customer>(&text, &value);
+    let (text, value) = fixture("validation_error.json");
+    check::<ValidationObject>(&text, &value);
+    let (text, value) = fixture("server_error.json");
+    check::<ServerError>(&text, &value);
 }
 
 /// What the store does on create: seq, number, timestamps.

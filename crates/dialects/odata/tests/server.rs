@@ -16,6 +16,7 @@ use custgate_core::{
     CreateOptions, Customer, CustomerId, CustomerStore, Error, MemoryStore, Page, Query, Status,
     TenantId, Version,
 };
+use custgate_testkit::fixtures::{seed_json, seed_text};
 use serde_json::{json, Value};
 
 #[derive(Clone, Copy)]
@@ -242,7 +243,8 @@ async fn the_seeds_list_request_works_as_written() {
             assert_eq!(r.status, 204);
         }
     }
-    let url = include_str!("fixtures/list_request.txt").trim();
+    let url = seed_text(env!("CARGO_MANIFEST_DIR"), "list_request.txt");
+    let url = url.trim();
     let path = url.strip_prefix("https://test.unimicro.no").unwrap();
     let r = get!(app, &path.replace(' ', "%20"), DEMO);
     assert_eq!(r.status, 200, "{r:?}");
@@ -948,8 +950,7 @@ async fn delete_is_refused_while_referenced() {
 
     let r = delete!(app, "/api/biz/customers/2", DEMO);
     assert_validation(&r, "");
-    let mut seed: Value =
-        serde_json::from_str(include_str!("fixtures/validation_error.json")).unwrap();
+    let mut seed = seed_json(env!("CARGO_MANIFEST_DIR"), "validation_error.json");
     seed["EntityID"] = json!(2);
     assert_eq!(r.body, seed);
     assert_eq!(get!(app, "/api/biz/customers/2", DEMO).status, 200);

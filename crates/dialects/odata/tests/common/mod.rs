@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unused_imports)]
 
+use custgate_testkit::fixtures::seed_json;
 use serde_json::{json, Value};
 #[cfg(feature = "server")]
 pub use server_setup::*;
@@ -19,7 +20,7 @@ pub const SEED_EXPAND: &str = "Info,Info.Phones,Info.DefaultPhone,Info.Addresses
 pub const ALL_EXPAND: &str = "Info,Info.InvoiceAddress,Info.ShippingAddress,Info.Addresses,Info.DefaultPhone,Info.Phones,Info.DefaultEmail,Info.Emails,Info.DefaultContact.Info.DefaultEmail,Info.DefaultContact.Info.DefaultPhone,Info.Contacts.Info.DefaultEmail,Info.Contacts.Info.DefaultPhone,Info.DefaultBankAccount,Info.BankAccounts,Distributions,PaymentTerms,DeliveryTerms,Dimensions,CustomerInvoiceReminderSettings,CustomerQuotes,CustomerOrders,CustomerInvoices,CurrencyCode,AcceptableDelta4CustomerPaymentAccount,SubAccountNumberSeries,DefaultSeller,Sellers,Companies,Account,Localization";
 
 pub fn appendix_a() -> Value {
-    serde_json::from_str(include_str!("../fixtures/appendix_a.json")).unwrap()
+    seed_json(env!("CARGO_MANIFEST_DIR"), "appendix_a.json")
 }
 
 /// Appendix A as the gateway stores it when it is the tenant's first customer: the ids,
