@@ -12,7 +12,7 @@ use sqlx::sqlite::SqliteSynchronous;
 /// `url` is `sqlite://data/custgate.db` (a file, created with its parent directory when
 /// missing; `sqlite::memory:` for a throw-away database) or `postgres://user:pass@host/db`.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
     pub url: String,
     /// The largest number of pooled connections.
@@ -162,6 +162,14 @@ mod tests {
         assert_eq!(c.backend(), Ok(Backend::Sqlite));
         assert_eq!(c.synchronous().unwrap(), SqliteSynchronous::Full);
         c.validate().unwrap();
+    }
+
+    #[test]
+    fn misspelt_settings_are_refused() {
+        let e = serde_json::from_str::<StoreConfig>(r#"{"sqlite_synchronus": "OFF"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `sqlite_synchronus`"), "{e}");
     }
 
     #[test]
