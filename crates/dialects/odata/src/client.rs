@@ -337,12 +337,7 @@ fn update_body(c: &Customer, current: &Value) -> Value {
         return body;
     };
     info.retain(|k, _| !matches!(k.as_str(), "BankAccounts" | "DefaultBankAccount"));
-    // The default contact is also one of the contacts: send it once, as the default.
-    if let Some(default_id) = info.get("DefaultContactID").and_then(Value::as_i64) {
-        if let Some(Value::Array(contacts)) = info.get_mut("Contacts") {
-            contacts.retain(|k| k.get("ID").and_then(Value::as_i64) != Some(default_id));
-        }
-    }
+    convert::send_default_contact_once(info);
     let mut deletions: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
     for (_, singles, array) in GROUPS {
         let known = child_ids(current_info, singles, array);
@@ -381,19 +376,13 @@ fn update_body(c: &Customer, current: &Value) -> Value {
         }
     }
     // The links follow the objects; a zeroed (new) default has no id yet.
-    for (link, obj) in [
-        ("InvoiceAddressID", "InvoiceAddress"),
-        ("ShippingAddressID", "ShippingAddress"),
-        ("DefaultPhoneID", "DefaultPhone"),
-        ("DefaultEmailID", "DefaultEmail"),
-        ("DefaultContactID", "DefaultContact"),
-    ] {
+    for (obj, link) in wire::LINKS {
         let id = info
-            .get(obj)
+            .get(*obj)
             .and_then(|o| o.get("ID"))
             .and_then(Value::as_i64)
             .filter(|n| *n > 0);
-        info.insert(link.to_owned(), id.map_or(Value::Null, |n| json!(n)));
+        info.insert((*link).to_owned(), id.map_or(Value::Null, |n| json!(n)));
     }
     body
 }

@@ -1776,6 +1776,16 @@ fn join_path(prefix: &str, path: &str) -> String {
     }
 }
 
+/// The default contact is also one of the contacts (`Info.Contacts`): an upstream is sent
+/// it once, as the default.
+pub(crate) fn send_default_contact_once(info: &mut JsonMap) {
+    if let Some(default_id) = info.get("DefaultContactID").and_then(Value::as_i64) {
+        if let Some(Value::Array(contacts)) = info.get_mut("Contacts") {
+            contacts.retain(|k| k.get("ID").and_then(Value::as_i64) != Some(default_id));
+        }
+    }
+}
+
 /// The body to send an upstream Unimicro to create `c`: the full entity with every id
 /// zeroed (the upstream assigns them) and the server-managed properties left out.
 pub fn create_body(c: &Customer) -> Value {
@@ -1795,29 +1805,10 @@ pub fn create_body(c: &Customer) -> Value {
         }
         if let Some(Value::Object(info)) = m.get_mut("Info") {
             info.insert("ID".into(), json!(0));
-            // The default contact is also one of the contacts: send it once, as the default.
-            if let Some(default_id) = info.get("DefaultContactID").and_then(Value::as_i64) {
-                if let Some(Value::Array(contacts)) = info.get_mut("Contacts") {
-                    contacts.retain(|k| k.get("ID").and_then(Value::as_i64) != Some(default_id));
-                }
-            }
-            for k in [
-                "InvoiceAddressID",
-                "ShippingAddressID",
-                "DefaultPhoneID",
-                "DefaultEmailID",
-                "DefaultContactID",
-            ] {
-                info.insert(k.into(), Value::Null);
-            }
-            for k in [
-                "InvoiceAddress",
-                "ShippingAddress",
-                "DefaultPhone",
-                "DefaultEmail",
-                "DefaultContact",
-            ] {
-                if let Some(Value::Object(child)) = info.get_mut(k) {
+            send_default_contact_once(info);
+            for (obj, link) in wire::LINKS {
+                info.insert((*link).to_owned(), Value::Null);
+                if let Some(Value::Object(child)) = info.get_mut(*obj) {
                     child.insert("ID".into(), json!(0));
                 }
             }

@@ -844,6 +844,15 @@ pub const OWNED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The `Info` relations that hold one child, with the property holding its `ID`.
+pub const LINKS: &[(&str, &str)] = &[
+    ("InvoiceAddress", "InvoiceAddressID"),
+    ("ShippingAddress", "ShippingAddressID"),
+    ("DefaultPhone", "DefaultPhoneID"),
+    ("DefaultEmail", "DefaultEmailID"),
+    ("DefaultContact", "DefaultContactID"),
+];
+
 /// The arrays whose entries are references that block a delete (seed: "Customer have
 /// references to one or more quote, order, invoice…").
 pub const REFERENCES: &[&str] = &["CustomerQuotes", "CustomerOrders", "CustomerInvoices"];
