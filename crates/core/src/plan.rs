@@ -433,7 +433,7 @@ fn pass_through(cap: &Capability, q: Query) -> Plan {
 
 fn pushed_steps(fetch: &Fetch, scan: bool) -> Vec<String> {
     match fetch {
-        Fetch::Find(key) => vec![format!("find({})", describe_key(key))],
+        Fetch::Find(key) => vec![format!("find({key})")],
         Fetch::Query {
             query, page_size, ..
         } => {
@@ -491,19 +491,6 @@ fn query_steps(q: &Query) -> Vec<String> {
         Count::Only => steps.push("count only".to_owned()),
     }
     steps
-}
-
-fn describe_key(key: &Key) -> String {
-    match key {
-        Key::Seq(n) => format!("seq {n}"),
-        Key::Name(s)
-        | Key::Number(s)
-        | Key::ExternalId(s)
-        | Key::ReferenceNo(s)
-        | Key::Email(s)
-        | Key::Mobile(s)
-        | Key::Identification(s) => format!("{} {}", key.name(), Value::text(s.clone())),
-    }
 }
 
 /// Plans `q` for `store`, fetches what the plan asks for and runs the local steps.

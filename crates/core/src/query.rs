@@ -410,6 +410,22 @@ impl Key {
     }
 }
 
+impl fmt::Display for Key {
+    /// The key's name and value, the value quoted as in a filter: `number '42'`, `seq 7`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Key::Seq(n) => write!(f, "seq {n}"),
+            Key::Name(s)
+            | Key::Number(s)
+            | Key::ExternalId(s)
+            | Key::ReferenceNo(s)
+            | Key::Email(s)
+            | Key::Mobile(s)
+            | Key::Identification(s) => write!(f, "{} {}", self.name(), Value::text(s.as_str())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,6 +462,13 @@ mod tests {
         let json = serde_json::to_string(&f).unwrap();
         let back: Filter = serde_json::from_str(&json).unwrap();
         assert_eq!(back.normalize().unwrap(), f);
+    }
+
+    #[test]
+    fn keys_show_as_in_a_filter() {
+        assert_eq!(Key::Number("42".into()).to_string(), "number '42'");
+        assert_eq!(Key::Name("O'Hara".into()).to_string(), "name 'O''Hara'");
+        assert_eq!(Key::Seq(7).to_string(), "seq 7");
     }
 
     #[test]

@@ -125,24 +125,5 @@ pub async fn find_one(store: &dyn CustomerStore, tenant: &TenantId, key: &Key) -
         .await?
         .into_iter()
         .next()
-        .ok_or_else(|| {
-            Error::not_found(format!(
-                "no customer with {} {}",
-                key.name(),
-                key_value(key)
-            ))
-        })
-}
-
-fn key_value(key: &Key) -> String {
-    match key {
-        Key::Name(s)
-        | Key::Number(s)
-        | Key::ExternalId(s)
-        | Key::ReferenceNo(s)
-        | Key::Email(s)
-        | Key::Mobile(s)
-        | Key::Identification(s) => format!("'{s}'"),
-        Key::Seq(n) => n.to_string(),
-    }
+        .ok_or_else(|| Error::not_found(format!("no customer with {key}")))
 }
