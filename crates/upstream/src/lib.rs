@@ -38,18 +38,13 @@ pub use config::{BreakerConfig, RetryConfig, UpstreamConfig};
 pub use metrics::UpstreamMetrics;
 pub use upstream::Upstream;
 
-/// The canonical kind for an upstream HTTP status that is not a success.
-pub fn status_kind(status: u16) -> ErrorKind {
-    ErrorKind::from_http_status(status)
-}
-
 /// A canonical error for an upstream HTTP status, with the upstream's message.
 ///
 /// A server error's message is the upstream's internals (exception texts, SQL): it is
 /// logged with the raw body by [`Upstream::send`] under the request's id and never
 /// reaches a client; the error says only that the upstream failed.
 pub fn status_error(upstream: &str, status: u16, message: impl Into<String>) -> Error {
-    let kind = status_kind(status);
+    let kind = ErrorKind::from_http_status(status);
     let temporary = status >= 500 || status == 429 || status == 408;
     let message = if status >= 500 {
         format!("upstream {upstream} failed (HTTP {status})")
@@ -91,13 +86,19 @@ mod tests {
 
     #[test]
     fn statuses_map_to_kinds() {
-        assert_eq!(status_kind(404), ErrorKind::NotFound);
-        assert_eq!(status_kind(400), ErrorKind::Validation);
-        assert_eq!(status_kind(401), ErrorKind::UpstreamAuth);
-        assert_eq!(status_kind(503), ErrorKind::UpstreamUnavailable);
+        assert_eq!(ErrorKind::from_http_status(404), ErrorKind::NotFound);
+        assert_eq!(ErrorKind::from_http_status(400), ErrorKind::Validation);
+        assert_eq!(ErrorKind::from_http_status(401), ErrorKind::UpstreamAuth);
+        assert_eq!(
+            ErrorKind::from_http_status(503),
+            ErrorKind::UpstreamUnavailable
+        );
         assert!(status_error("x", 503, "down").is_temporary());
         assert!(!status_error("x", 404, "gone").is_temporary());
-        assert_eq!(status_kind(302), ErrorKind::UpstreamUnavailable);
+        assert_eq!(
+            ErrorKind::from_http_status(302),
+            ErrorKind::UpstreamUnavailable
+        );
     }
 
     #[test]
