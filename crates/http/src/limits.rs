@@ -1,5 +1,7 @@
 //! Request limits shared by every dialect: body size (413) and JSON nesting depth (400).
 
+use actix_web::http::header;
+use actix_web::{web, HttpRequest};
 use custgate_core::json::nesting_depth;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -37,6 +39,9 @@ pub enum JsonBodyError {
     Syntax(String),
     #[error("the request body does not have the expected shape: {0}")]
     Shape(String),
+    /// The connection failed while the body was being read.
+    #[error("the request body could not be read: {0}")]
+    Unreadable(String),
 }
 
 impl JsonBodyError {
@@ -50,6 +55,40 @@ impl JsonBodyError {
 }
 
 impl Limits {
+    /// Reads a request body of at most `max_body_bytes`: a larger declared
+    /// `Content-Length` is refused before reading, a longer body as soon as it passes the
+    /// limit, so no more than the limit is ever buffered.
+    pub async fn read_body(
+        &self,
+        req: &HttpRequest,
+        payload: web::Payload,
+    ) -> Result<web::Bytes, JsonBodyError> {
+        let limit = self.max_body_bytes;
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(JsonBodyError::TooLarge { limit });
+        }
+        match payload.to_bytes_limited(limit).await {
+            Ok(Ok(bytes)) => Ok(bytes),
+            Ok(Err(e)) => Err(JsonBodyError::Unreadable(e.to_string())),
+            Err(_) => Err(JsonBodyError::TooLarge { limit }),
+        }
+    }
+
+    /// [`Limits::read_body`], then [`Limits::parse_json`].
+    pub async fn read_json<T: DeserializeOwned>(
+        &self,
+        req: &HttpRequest,
+        payload: web::Payload,
+    ) -> Result<T, JsonBodyError> {
+        let bytes = self.read_body(req, payload).await?;
+        self.parse_json(&bytes)
+    }
+
     /// Parses a JSON body within the limits.
     pub fn parse_json<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, JsonBodyError> {
         if bytes.len() > self.max_body_bytes {
@@ -75,6 +114,39 @@ impl Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::test::TestRequest;
+    use actix_web::FromRequest;
+
+    fn small() -> Limits {
+        Limits {
+            max_body_bytes: 8,
+            ..Limits::default()
+        }
+    }
+
+    async fn read(req: TestRequest) -> Result<web::Bytes, JsonBodyError> {
+        let (req, mut payload) = req.to_http_parts();
+        let payload = web::Payload::from_request(&req, &mut payload)
+            .await
+            .unwrap();
+        small().read_body(&req, payload).await
+    }
+
+    #[actix_web::test]
+    async fn bodies_are_read_up_to_the_limit() {
+        let ok = read(TestRequest::post().set_payload("12345678")).await;
+        assert_eq!(ok.unwrap(), "12345678");
+        let long = read(TestRequest::post().set_payload("123456789")).await;
+        assert_eq!(long, Err(JsonBodyError::TooLarge { limit: 8 }));
+        // A declared length over the limit is refused before anything is read.
+        let declared = read(
+            TestRequest::post()
+                .set_payload("1")
+                .insert_header((header::CONTENT_LENGTH, "100")),
+        )
+        .await;
+        assert_eq!(declared, Err(JsonBodyError::TooLarge { limit: 8 }));
+    }
 
     #[test]
     fn parse_json_enforces_limits() {

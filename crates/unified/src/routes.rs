@@ -9,7 +9,6 @@ use custgate_core::{
     CreateOptions, Customer, CustomerId, Error, ErrorKind, FieldError, Idempotency, IdempotencyKey,
     Status, Version,
 };
-use futures_util::StreamExt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -211,37 +210,6 @@ fn require_json(req: &HttpRequest) -> Result<(), Problem> {
     }
 }
 
-/// Reads the body, stopping as soon as it passes the configured limit.
-async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    settings: &Settings,
-) -> Result<web::Bytes, Problem> {
-    let limit = settings.limits.max_body_bytes;
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(Problem::payload_too_large(limit));
-    }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            Problem::from(Error::validation_field(
-                "body",
-                format!("could not be read: {e}"),
-            ))
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(Problem::payload_too_large(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
-
 /// Reads and parses a JSON body within the limits (413 when too large, 400 when too
 /// deep or malformed).
 async fn json_body(
@@ -250,7 +218,7 @@ async fn json_body(
     settings: &Settings,
 ) -> Result<(web::Bytes, serde_json::Value), Problem> {
     require_json(req)?;
-    let bytes = read_body(req, payload, settings).await?;
+    let bytes = settings.limits.read_body(req, payload).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::validation_field("body", "is empty; send a JSON object").into());
     }

@@ -211,14 +211,14 @@ async fn read_params(
     limits: &Limits,
 ) -> Result<Params, ParamsError> {
     let mut params = Params::from_query(req.query_string());
-    let body = match payload.to_bytes_limited(limits.max_body_bytes).await {
-        Ok(Ok(b)) => b,
-        Ok(Err(_)) => {
+    let body = match limits.read_body(req, payload).await {
+        Ok(b) => b,
+        Err(JsonBodyError::TooLarge { limit }) => return Err(ParamsError::TooLarge(limit)),
+        Err(_) => {
             return Err(ParamsError::Unreadable(
                 "The request body could not be read.".into(),
             ))
         }
-        Err(_) => return Err(ParamsError::TooLarge(limits.max_body_bytes)),
     };
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(params);
@@ -258,7 +258,7 @@ async fn read_params(
                 "The request body nests deeper than {limit} levels."
             )))
         }
-        Err(JsonBodyError::Syntax(_) | JsonBodyError::Shape(_)) => {
+        Err(JsonBodyError::Syntax(_) | JsonBodyError::Shape(_) | JsonBodyError::Unreadable(_)) => {
             return Err(ParamsError::Unreadable(
                 "The request body is not valid JSON.".into(),
             ))

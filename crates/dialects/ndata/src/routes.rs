@@ -17,7 +17,6 @@ use custgate_http::{
     bearer_token, hash_password, request_id, ConfigError, DialectServer, DialectSetup,
     JsonBodyError, Limits, PasswordHashString,
 };
-use futures_util::StreamExt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use tracing::field::{display, Empty};
 use tracing::Span;
@@ -337,40 +336,12 @@ fn require(s: &Session, right: Right) -> Result<(), Failure> {
     }
 }
 
-/// Reads the request body within the size limit.
-async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<web::Bytes, Failure> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(JsonBodyError::TooLarge { limit }.into());
-    }
-    let mut buf = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            JsonBodyError::Syntax(format!("the request body could not be read: {e}"))
-        })?;
-        if buf.len() + chunk.len() > limit {
-            return Err(JsonBodyError::TooLarge { limit }.into());
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf.freeze())
-}
-
 async fn read_json(
     req: &HttpRequest,
     payload: web::Payload,
     state: &State,
 ) -> Result<serde_json::Value, Failure> {
-    let bytes = read_body(req, payload, state.limits.max_body_bytes).await?;
-    Ok(state.limits.parse_json::<serde_json::Value>(&bytes)?)
+    Ok(state.limits.read_json(req, payload).await?)
 }
 
 async fn read_customer(

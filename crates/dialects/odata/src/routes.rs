@@ -23,7 +23,6 @@ use custgate_http::{
     bearer_token, request_id, ConfigError, DialectServer, DialectSetup, DynDialect, JsonBodyError,
     Limits, SecretTable, SharedSecret,
 };
-use futures_util::StreamExt;
 use serde_json::Value;
 use tracing::field::Empty;
 use tracing::Span;
@@ -266,25 +265,6 @@ fn parse_id_from(raw: &str, name: &str, min: i64) -> Result<i64, Error> {
         .ok_or_else(|| Error::validation_field(name, format!("'{raw}' is not a customer ID")))
 }
 
-async fn read_json(mut payload: Payload, limits: &Limits) -> Result<Value, Problem> {
-    let mut buf = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            Problem::Error(Error::validation_field(
-                "",
-                format!("the request body cannot be read: {e}"),
-            ))
-        })?;
-        if buf.len() + chunk.len() > limits.max_body_bytes {
-            return Err(Problem::Body(JsonBodyError::TooLarge {
-                limit: limits.max_body_bytes,
-            }));
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    limits.parse_json::<Value>(&buf).map_err(Problem::Body)
-}
-
 async fn by_seq(tenant: &Tenant, id: i64) -> Result<Customer, Error> {
     find_one(&*tenant.store, &tenant.id, &Key::Seq(id))
         .await
@@ -488,7 +468,11 @@ async fn create(req: HttpRequest, state: Data<State>, payload: Payload) -> HttpR
         let p = params(&req)?;
         p.only(format_args!("POST {BASE_PATH}"), &["select", "expand"])?;
         let view = write_view(&p)?;
-        let body = read_json(payload, &state.limits).await?;
+        let body = state
+            .limits
+            .read_json::<Value>(&req, payload)
+            .await
+            .map_err(Problem::Body)?;
         let wire = convert::parse_customer(body, "")?;
         let customer = convert::apply(None, &wire, Mode::Create)?;
         let number = customer.number.clone();
@@ -524,7 +508,11 @@ async fn update(
             &["select", "expand"],
         )?;
         let view = write_view(&p)?;
-        let body = read_json(payload, &state.limits).await?;
+        let body = state
+            .limits
+            .read_json::<Value>(&req, payload)
+            .await
+            .map_err(Problem::Body)?;
         let wire = convert::parse_customer(body, "")?;
         let stored = by_seq(tenant, id).await?;
         let customer = convert::apply(Some(&stored), &wire, Mode::Update)?;
@@ -597,7 +585,7 @@ async fn collection_put(req: HttpRequest, state: Data<State>, payload: Payload) 
                     format_args!("PUT {BASE_PATH}?action=bulk-save"),
                     &["action", "select", "expand"],
                 )?;
-                return bulk_save(tenant, &p, &state, payload).await;
+                return bulk_save(&req, tenant, &p, &state, payload).await;
             }
             other => {
                 return Err(Error::validation_field(
@@ -667,9 +655,19 @@ enum Undo {
 /// `PUT ?action=bulk-save`: every element validated first, then written; a write that
 /// still fails takes back the ones before it (see docs.md: the store has no multi-record
 /// transaction).
-async fn bulk_save(tenant: &Tenant, p: &Params, state: &State, payload: Payload) -> Answer {
+async fn bulk_save(
+    req: &HttpRequest,
+    tenant: &Tenant,
+    p: &Params,
+    state: &State,
+    payload: Payload,
+) -> Answer {
     let view = write_view(p)?;
-    let body = read_json(payload, &state.limits).await?;
+    let body = state
+        .limits
+        .read_json::<Value>(req, payload)
+        .await
+        .map_err(Problem::Body)?;
     let Value::Array(items) = body else {
         return Err(Error::validation_field("", "bulk-save takes an array of customers").into());
     };

@@ -159,23 +159,12 @@ async fn read_json(state: &State, req: &HttpRequest, payload: Payload) -> Result
             ));
         }
     }
-    let limit = state.limits.max_body_bytes;
-    let too_large = |req| ApiError::status(413, JsonBodyError::TooLarge { limit }.to_string(), req);
-    let bytes = match payload.to_bytes_limited(limit).await {
-        Ok(Ok(b)) => b,
-        Ok(Err(e)) => {
-            return Err(ApiError::new(
-                &Error::validation_field("$", format!("the request body could not be read: {e}")),
-                req,
-            ))
-        }
-        Err(_) => return Err(too_large(req)),
-    };
     state
         .limits
-        .parse_json::<Value>(&bytes)
+        .read_json::<Value>(req, payload)
+        .await
         .map_err(|e| match e {
-            JsonBodyError::TooLarge { .. } => too_large(req),
+            JsonBodyError::TooLarge { .. } => ApiError::status(413, e.to_string(), req),
             other => ApiError::new(&Error::validation_field("$", other.to_string()), req),
         })
 }
