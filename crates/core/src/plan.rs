@@ -368,8 +368,8 @@ fn key_of(f: &Filter) -> Option<Key> {
         Field::Identification => Key::Identification(s.clone()),
         _ => return None,
     };
-    // Names and numbers are looked up trimmed: only a trimmed literal finds exactly what
-    // the conjunct matches.
+    // Keys are looked up trimmed: only a trimmed literal finds exactly what the conjunct
+    // matches.
     (key.to_filter() == *f).then_some(key)
 }
 

@@ -390,16 +390,18 @@ impl Key {
         }
     }
 
-    /// The filter that finds this key.
+    /// The filter that finds this key. Every text key is looked up trimmed, as the
+    /// dialects trim what they store and as an upstream's lookup (v1core's) trims too, so
+    /// every backend finds the same records for the same key.
     pub fn to_filter(&self) -> Filter {
         let (field, value) = match self {
             Key::Name(s) => (Field::DisplayName, Value::text(s.trim())),
             Key::Number(s) => (Field::Number, Value::text(s.trim())),
-            Key::ExternalId(s) => (Field::ExternalId, Value::text(s)),
-            Key::ReferenceNo(s) => (Field::ReferenceNo, Value::text(s)),
-            Key::Email(s) => (Field::Email, Value::text(s)),
-            Key::Mobile(s) => (Field::Mobile, Value::text(s)),
-            Key::Identification(s) => (Field::Identification, Value::text(s)),
+            Key::ExternalId(s) => (Field::ExternalId, Value::text(s.trim())),
+            Key::ReferenceNo(s) => (Field::ReferenceNo, Value::text(s.trim())),
+            Key::Email(s) => (Field::Email, Value::text(s.trim())),
+            Key::Mobile(s) => (Field::Mobile, Value::text(s.trim())),
+            Key::Identification(s) => (Field::Identification, Value::text(s.trim())),
             Key::Seq(n) => (Field::Seq, Value::Int(*n)),
         };
         Filter::Compare {
@@ -429,6 +431,28 @@ impl fmt::Display for Key {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_text_key_is_looked_up_trimmed() {
+        for key in [
+            Key::Name(" Ann ".into()),
+            Key::Number(" 42 ".into()),
+            Key::ExternalId(" x-1 ".into()),
+            Key::ReferenceNo(" R1 ".into()),
+            Key::Email(" a@b.c ".into()),
+            Key::Mobile(" +966500000000 ".into()),
+            Key::Identification(" 1000000001 ".into()),
+        ] {
+            let Filter::Compare {
+                value: Value::Text(v),
+                ..
+            } = key.to_filter()
+            else {
+                panic!("{key}: not an equality on text");
+            };
+            assert_eq!(v, v.trim(), "{key}");
+        }
+    }
 
     #[test]
     fn constructors_coerce_and_check() {
