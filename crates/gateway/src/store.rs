@@ -215,7 +215,9 @@ impl CustomerStore for Aliased {
     }
 }
 
-/// What the upstream would keep of a customer: `convert::carried` of its dialect.
+/// What the upstream would keep of a customer: `convert::carried` of its dialect, which
+/// keeps the fields a backend assigns (`core::diff::keep_assigned`), so what it returns
+/// can be sent as the record itself.
 pub type Carry = fn(&Customer) -> Customer;
 
 /// A tenant's backend when it is an upstream system: the dialect's client behind the
@@ -289,13 +291,10 @@ impl GatewayStore {
         if self.view.ids.seq == SeqSource::Alias {
             probe.seq = None;
         }
-        if !self.view.ids.native_number
-            && probe.number.is_some()
-            && probe.number == c.seq.map(|s| s.to_string())
-        {
+        if !self.view.ids.native_number && probe.number == c.seq.map(|s| s.to_string()) {
             probe.number = None;
         }
-        let mut kept = (self.carry)(&probe);
+        let kept = (self.carry)(&probe);
         let dropped = diff::dropped_fields(&probe, &kept);
         if dropped.is_empty() {
             return Ok((probe, dropped));
@@ -310,13 +309,9 @@ impl GatewayStore {
                 .collect();
             return Err(Error::validation(fields).with_context("upstream", self.dialect.as_str()));
         }
-        // The identity of the record is the gateway's business, not a translation.
-        diff::keep_assigned(&probe, &mut kept);
         Ok((kept, dropped))
     }
-}
 
-impl GatewayStore {
     /// Reports fields a successful write could not carry.
     fn dropped(&self, dropped: &[String]) {
         if !dropped.is_empty() {
