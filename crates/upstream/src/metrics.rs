@@ -1,6 +1,8 @@
 //! Prometheus metrics of the upstream calls, shared by every [`crate::Upstream`] they are
 //! attached to and registered once into the application's registry.
 
+use std::sync::Arc;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -8,24 +10,22 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::BreakerState;
-
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    upstream: String,
+    upstream: Arc<String>,
     operation: &'static str,
     outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DurationLabels {
-    upstream: String,
+    upstream: Arc<String>,
     operation: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BreakerLabels {
-    upstream: String,
+    upstream: Arc<String>,
 }
 
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
@@ -91,30 +91,39 @@ impl UpstreamMetrics {
         );
     }
 
-    pub(crate) fn count(&self, upstream: &str, operation: &'static str, outcome: &'static str) {
+    // The upstream label is shared, not copied: these run several times per call.
+
+    pub(crate) fn count(
+        &self,
+        upstream: &Arc<String>,
+        operation: &'static str,
+        outcome: &'static str,
+    ) {
         self.requests
             .get_or_create(&RequestLabels {
-                upstream: upstream.to_owned(),
+                upstream: Arc::clone(upstream),
                 operation,
                 outcome,
             })
             .inc();
     }
 
-    pub(crate) fn observe(&self, upstream: &str, operation: &'static str, seconds: f64) {
+    pub(crate) fn observe(&self, upstream: &Arc<String>, operation: &'static str, seconds: f64) {
         self.duration
             .get_or_create(&DurationLabels {
-                upstream: upstream.to_owned(),
+                upstream: Arc::clone(upstream),
                 operation,
             })
             .observe(seconds);
     }
 
-    pub(crate) fn breaker_state(&self, upstream: &str, state: BreakerState) {
+    /// The gauge of `upstream`'s breaker state (0 closed, 1 half-open, 2 open): a handle
+    /// to keep and set, without a lookup per call.
+    pub(crate) fn breaker_gauge(&self, upstream: &Arc<String>) -> Gauge {
         self.breaker
             .get_or_create(&BreakerLabels {
-                upstream: upstream.to_owned(),
+                upstream: Arc::clone(upstream),
             })
-            .set(state.gauge());
+            .clone()
     }
 }
