@@ -8,6 +8,9 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use custgate_odata::convert::{self, Mode};
 use serde_json::Value;
 
+/// The client's default `max_json_depth`.
+const MAX_DEPTH: usize = 64;
+
 /// Appendix A as an upstream answers it: saved, so with every id and link filled in.
 fn answer() -> Value {
     let seed = custgate_testkit::fixtures::seed_json(env!("CARGO_MANIFEST_DIR"), "appendix_a.json");
@@ -16,6 +19,30 @@ fn answer() -> Value {
     c.seq = Some(42);
     c.number = Some("42".into());
     convert::to_json(&c)
+}
+
+/// What the upstream sends for a lookup by name: a 1.5 KB list with one customer.
+fn lookup_answer() -> Vec<u8> {
+    custgate_testkit::fixtures::seed_text(env!("CARGO_MANIFEST_DIR"), "upstream_answer.json")
+        .trim_end()
+        .as_bytes()
+        .to_vec()
+}
+
+/// Today's path: the whole answer into a `Value`, then each customer from it.
+fn value_path(bytes: &[u8]) -> Vec<custgate_core::Customer> {
+    assert!(custgate_core::json::nesting_depth(bytes) <= MAX_DEPTH);
+    let v: Value = serde_json::from_slice(bytes).unwrap();
+    let Value::Array(items) = v else {
+        panic!("not a list")
+    };
+    items
+        .into_iter()
+        .map(|v| {
+            let w = convert::parse_customer(v, "").unwrap();
+            convert::apply(None, &w, Mode::Import).unwrap()
+        })
+        .collect()
 }
 
 fn bench(c: &mut Criterion) {
@@ -29,6 +56,14 @@ fn bench(c: &mut Criterion) {
             let w = convert::parse_customer(v, "").unwrap();
             convert::apply(None, &w, Mode::Import).unwrap()
         })
+    });
+    group.finish();
+
+    let list = lookup_answer();
+    let mut group = c.benchmark_group("import lookup");
+    group.throughput(Throughput::Bytes(list.len() as u64));
+    group.bench_function("1.5 KB answer, Value path", |b| {
+        b.iter(|| value_path(black_box(&list)))
     });
     group.finish();
 }
