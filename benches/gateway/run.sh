@@ -12,6 +12,10 @@
 #
 #   benches/gateway/run.sh                     # 10 s per run, 1000 req/s for latency
 #   DURATION=5 RATE=500 benches/gateway/run.sh
+#   ROUNDS=3 DURATION=5 benches/gateway/run.sh # three interleaved throughput rounds, median ratio
+#
+# Each throughput round measures the three paths one right after the other, so they see
+# about the same machine; on a shared machine compare the ratios, not the absolute figures.
 #
 # Needs wrk and nginx (apt-get install wrk nginx). Targets (issue 8): custgate's
 # throughput >= nginx's; custgate's added p99 <= 1 ms at 1,000 requests/s.
@@ -21,6 +25,8 @@ N=${N:-200}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-32}
 RATE=${RATE:-1000}
+ROUNDS=${ROUNDS:-1}
+WARMUP=${WARMUP:-2}
 WORKERS=${WORKERS:-1}
 UP_PORT=${UP_PORT:-18091}
 NGINX_PORT=${NGINX_PORT:-18092}
@@ -112,23 +118,40 @@ curl -sf "${UP_AUTH[@]}" "http://127.0.0.1:$NGINX_PORT$UPSTREAM_PATH" | grep -q 
 curl -sf "${GW_AUTH[@]}" "http://127.0.0.1:$GW_PORT$FRONT" | grep -q "$NAME"
 
 rps() { wrk -t2 -c"$CONNS" -d"${DURATION}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
+warm() { wrk -t2 -c"$CONNS" -d"${WARMUP}s" "$@" >/dev/null; }
 lat() { target/release/examples/load-rate "$1" "$RATE" "$DURATION" "${@:2}"; }
 field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$2"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "throughput (wrk, $CONNS connections, ${DURATION}s each) ..."
-direct_rps=$(rps "${UP_AUTH[@]}" "http://127.0.0.1:$UP_PORT$UPSTREAM_PATH")
-nginx_rps=$(rps "${UP_AUTH[@]}" "http://127.0.0.1:$NGINX_PORT$UPSTREAM_PATH")
-gw_rps=$(rps "${GW_AUTH[@]}" "http://127.0.0.1:$GW_PORT$FRONT")
+DIRECT_URL="http://127.0.0.1:$UP_PORT$UPSTREAM_PATH"
+NGINX_URL="http://127.0.0.1:$NGINX_PORT$UPSTREAM_PATH"
+GW_URL="http://127.0.0.1:$GW_PORT$FRONT"
+warm "${UP_AUTH[@]}" "$DIRECT_URL"; warm "${UP_AUTH[@]}" "$NGINX_URL"; warm "${GW_AUTH[@]}" "$GW_URL"
+
+echo "throughput (wrk, $CONNS connections, ${DURATION}s each, $ROUNDS round(s)) ..."
+printf '%-6s %12s %12s %12s %16s\n' "round" "direct r/s" "nginx r/s" "custgate r/s" "custgate/nginx"
+ratios=()
+for round in $(seq 1 "$ROUNDS"); do
+  direct_rps=$(rps "${UP_AUTH[@]}" "$DIRECT_URL")
+  nginx_rps=$(rps "${UP_AUTH[@]}" "$NGINX_URL")
+  gw_rps=$(rps "${GW_AUTH[@]}" "$GW_URL")
+  ratios+=("$(ratio "$gw_rps" "$nginx_rps")")
+  printf '%-6s %12s %12s %12s %16s\n' "$round" "$direct_rps" "$nginx_rps" "$gw_rps" "${ratios[-1]}"
+done
+median_ratio=$(echo "${ratios[*]}" | median)
+
 echo "latency at $RATE req/s (${DURATION}s each) ..."
-direct_lat=$(lat "http://127.0.0.1:$UP_PORT$UPSTREAM_PATH" "Authorization: Bearer dev-odata-demo" "CompanyKey: 11111111-1111-4111-8111-111111111111")
-nginx_lat=$(lat "http://127.0.0.1:$NGINX_PORT$UPSTREAM_PATH" "Authorization: Bearer dev-odata-demo" "CompanyKey: 11111111-1111-4111-8111-111111111111")
-gw_lat=$(lat "http://127.0.0.1:$GW_PORT$FRONT" "Authorization: Bearer $TOKEN")
+direct_lat=$(lat "$DIRECT_URL" "Authorization: Bearer dev-odata-demo" "CompanyKey: 11111111-1111-4111-8111-111111111111")
+nginx_lat=$(lat "$NGINX_URL" "Authorization: Bearer dev-odata-demo" "CompanyKey: 11111111-1111-4111-8111-111111111111")
+gw_lat=$(lat "$GW_URL" "Authorization: Bearer $TOKEN")
 
 p99() { field p99_us "$1"; }
-printf '\n%-34s %12s %10s %10s %10s %8s\n' "path" "wrk r/s" "p50 us" "p99 us" "+p99 us" "errors"
+printf '\n%-34s %12s %10s %10s %10s %8s\n' "path (last round)" "wrk r/s" "p50 us" "p99 us" "+p99 us" "errors"
 row() { printf '%-34s %12s %10s %10s %10s %8s\n' "$1" "$2" "$(field p50_us "$3")" "$(p99 "$3")" "$4" "$(field errors "$3")"; }
 row "client -> upstream" "$direct_rps" "$direct_lat" "-"
 row "client -> nginx -> upstream" "$nginx_rps" "$nginx_lat" "$(( $(p99 "$nginx_lat") - $(p99 "$direct_lat") ))"
 row "client -> custgate -> upstream" "$gw_rps" "$gw_lat" "$(( $(p99 "$gw_lat") - $(p99 "$direct_lat") ))"
-awk -v g="$gw_rps" -v n="$nginx_rps" 'BEGIN { printf "\ncustgate / nginx throughput: %.3f (target >= 1.0)\n", g / n }'
+echo
+echo "custgate / nginx throughput: $median_ratio (median of $ROUNDS round(s); target >= 1.0)"
 echo "custgate added p99 at $RATE req/s: $(( $(p99 "$gw_lat") - $(p99 "$direct_lat") )) us (target <= 1000)"
