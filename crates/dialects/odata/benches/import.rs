@@ -45,6 +45,16 @@ fn value_path(bytes: &[u8]) -> Vec<custgate_core::Customer> {
         .collect()
 }
 
+/// The client's path: the depth check, then the answer read in one pass from its bytes.
+fn bytes_path(bytes: &[u8]) -> Vec<custgate_core::Customer> {
+    assert!(custgate_core::json::nesting_depth(bytes) <= MAX_DEPTH);
+    convert::read_customers(bytes)
+        .unwrap()
+        .iter()
+        .map(|w| convert::apply(None, w, Mode::Import).unwrap())
+        .collect()
+}
+
 fn bench(c: &mut Criterion) {
     let one = answer();
     let bytes = serde_json::to_vec(&one).unwrap();
@@ -57,6 +67,13 @@ fn bench(c: &mut Criterion) {
             convert::apply(None, &w, Mode::Import).unwrap()
         })
     });
+    group.bench_function("appendix A answer, bytes path", |b| {
+        b.iter(|| {
+            assert!(custgate_core::json::nesting_depth(black_box(&bytes)) <= MAX_DEPTH);
+            let w = convert::read_customer(black_box(&bytes)).unwrap();
+            convert::apply(None, &w, Mode::Import).unwrap()
+        })
+    });
     group.finish();
 
     let list = lookup_answer();
@@ -64,6 +81,12 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(list.len() as u64));
     group.bench_function("1.5 KB answer, Value path", |b| {
         b.iter(|| value_path(black_box(&list)))
+    });
+    group.bench_function("1.5 KB answer, bytes path", |b| {
+        b.iter(|| bytes_path(black_box(&list)))
+    });
+    group.bench_function("1.5 KB answer, bytes path, read only", |b| {
+        b.iter(|| convert::read_customers(black_box(&list)).unwrap())
     });
     group.finish();
 }

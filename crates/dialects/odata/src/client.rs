@@ -212,10 +212,21 @@ impl Client {
         request: reqwest::RequestBuilder,
     ) -> Result<Value> {
         let (_, body) = self.send(operation, request).await?;
-        if body.is_empty() {
-            return Ok(Value::Null);
-        }
-        upstream::parse_json(UPSTREAM, &body, self.upstream.config().max_json_depth)
+        answer_value(&body, self.max_depth())
+    }
+
+    /// Sends a request answered with one customer, and reads it.
+    async fn send_customer(
+        &self,
+        operation: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Customer> {
+        let (_, body) = self.send(operation, request).await?;
+        import_one(&body, self.max_depth())
+    }
+
+    fn max_depth(&self) -> usize {
+        self.upstream.config().max_json_depth
     }
 
     /// The upstream's record of customer `id`, as it sent it.
@@ -227,7 +238,10 @@ impl Client {
     }
 
     async fn fetch(&self, id: i64) -> Result<Customer> {
-        import(self.fetch_json(id).await?)
+        let rb = self
+            .request(Method::GET, &format!("api/biz/customers/{id}"))?
+            .query(&[("expand", READ_EXPAND)]);
+        self.send_customer("get", rb).await
     }
 }
 
@@ -254,19 +268,66 @@ fn upstream_error(status: u16, body: &[u8]) -> Error {
     e
 }
 
+/// An answer's JSON: `null` when the body is empty.
+fn answer_value(body: &[u8], max_depth: usize) -> Result<Value> {
+    if body.is_empty() {
+        return Ok(Value::Null);
+    }
+    upstream::parse_json(UPSTREAM, body, max_depth)
+}
+
+fn unreadable(e: Error) -> Error {
+    Error::new(
+        ErrorKind::UpstreamUnavailable,
+        format!(
+            "upstream odata sent a customer we cannot read: {}",
+            e.message()
+        ),
+    )
+}
+
 /// A customer as the upstream sent it → canonical.
 fn import(v: Value) -> Result<Customer> {
-    let unreadable = |e: Error| {
-        Error::new(
-            ErrorKind::UpstreamUnavailable,
-            format!(
-                "upstream odata sent a customer we cannot read: {}",
-                e.message()
-            ),
-        )
-    };
     let w = convert::parse_customer(v, "").map_err(unreadable)?;
-    convert::apply(None, &w, Mode::Import).map_err(unreadable)
+    import_wire(&w)
+}
+
+fn import_wire(w: &wire::Customer) -> Result<Customer> {
+    convert::apply(None, w, Mode::Import).map_err(unreadable)
+}
+
+/// Whether an answer may be read in one pass: it is not empty, and not nested deeper than
+/// the upstream's limit (which the `Value` reader refuses before parsing).
+fn one_pass(body: &[u8], max_depth: usize) -> bool {
+    !body.is_empty() && custgate_core::json::nesting_depth(body) <= max_depth
+}
+
+/// An answer holding one customer → canonical: read in one pass from the bytes; an answer
+/// that does not read so is read through a `Value` ([`answer_value`], [`import`]), which
+/// says why exactly as the client always has.
+pub(crate) fn import_one(body: &[u8], max_depth: usize) -> Result<Customer> {
+    if one_pass(body, max_depth) {
+        if let Ok(w) = convert::read_customer(body) {
+            return import_wire(&w);
+        }
+    }
+    import(answer_value(body, max_depth)?)
+}
+
+/// An answer holding a list of customers → canonical, as [`import_one`] reads one.
+pub(crate) fn import_list(body: &[u8], max_depth: usize) -> Result<Vec<Customer>> {
+    if one_pass(body, max_depth) {
+        if let Ok(list) = convert::read_customers(body) {
+            return list.iter().map(import_wire).collect();
+        }
+    }
+    let Value::Array(items) = answer_value(body, max_depth)? else {
+        return Err(Error::new(
+            ErrorKind::UpstreamUnavailable,
+            "upstream odata answered a list with something other than an array",
+        ));
+    };
+    items.into_iter().map(import).collect()
 }
 
 fn upstream_id(id: &CustomerId) -> Result<i64> {
@@ -416,14 +477,8 @@ impl CustomerStore for Client {
         let rb = self
             .request(Method::GET, "api/biz/customers")?
             .query(&params);
-        let v = self.send_json("query", rb).await?;
-        let Value::Array(items) = v else {
-            return Err(Error::new(
-                ErrorKind::UpstreamUnavailable,
-                "upstream odata answered a list with something other than an array",
-            ));
-        };
-        let items = items.into_iter().map(import).collect::<Result<Vec<_>>>()?;
+        let (_, body) = self.send("query", rb).await?;
+        let items = import_list(&body, self.max_depth())?;
         Ok(Page { items, total: None })
     }
 
@@ -468,8 +523,7 @@ impl CustomerStore for Client {
             .request(Method::POST, "api/biz/customers")?
             .query(&[("expand", READ_EXPAND)])
             .json(&convert::create_body(&customer));
-        let created = import(self.send_json("create", rb).await?)?;
-        Ok(created)
+        self.send_customer("create", rb).await
     }
 
     #[tracing::instrument(skip_all, fields(tenant = %tenant, id = %customer.id))]
@@ -489,6 +543,7 @@ impl CustomerStore for Client {
             ));
         }
         let id = upstream_id(&customer.id)?;
+        // Read through a `Value`: the body is made from the record as the upstream spelt it.
         let current_json = self.fetch_json(id).await?;
         let body = update_body(&customer, &current_json);
         let current = import(current_json)?;
@@ -496,7 +551,7 @@ impl CustomerStore for Client {
             .request(Method::PUT, &format!("api/biz/customers/{id}"))?
             .query(&[("expand", READ_EXPAND)])
             .json(&body);
-        let mut saved = import(self.send_json("update", rb).await?)?;
+        let mut saved = self.send_customer("update", rb).await?;
         if customer.status != current.status {
             saved = self.set_status(tenant, &saved.id, customer.status).await?;
         }

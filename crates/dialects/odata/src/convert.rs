@@ -100,15 +100,35 @@ impl Ext {
             .unwrap_or_default()
     }
 
-    fn store(&self, c: &mut Customer) {
-        match serde_json::to_value(self) {
-            Ok(Value::Object(m)) if !m.is_empty() => {
-                c.extensions.insert(DIALECT.to_owned(), m);
-            }
-            _ => {
-                c.extensions.remove(DIALECT);
-            }
+    /// Puts the extension into the customer (an empty one: none).
+    fn store_into(self, c: &mut Customer) {
+        let m = self.into_map();
+        if m.is_empty() {
+            c.extensions.remove(DIALECT);
+        } else {
+            c.extensions.insert(DIALECT.to_owned(), m);
         }
+    }
+
+    /// The extension as JSON: what serialising it gives.
+    fn into_map(self) -> JsonMap {
+        let mut m = JsonMap::new();
+        if !self.fields.is_empty() {
+            m.insert("fields".into(), Value::Object(self.fields));
+        }
+        if !self.info.is_empty() {
+            m.insert("info".into(), Value::Object(self.info));
+        }
+        if !self.children.is_empty() {
+            m.insert("children".into(), to_value(&self.children));
+        }
+        if !is_zero(&self.next_id) {
+            m.insert("next_id".into(), json!(self.next_id));
+        }
+        if let Some(currency) = self.currency {
+            m.insert("currency".into(), Value::Object(currency));
+        }
+        m
     }
 }
 
@@ -1193,7 +1213,7 @@ pub fn apply(
         errs.push("Info.Name", "a customer needs Info.Name or OrgNumber");
     }
     errs.finish()?;
-    ext.store(&mut c);
+    ext.store_into(&mut c);
     Ok(c)
 }
 
@@ -1364,6 +1384,17 @@ fn apply_extra(
     level: &wire::Level,
     ctx: &mut Ctx<'_>,
 ) {
+    if ctx.mode == Mode::Import {
+        // What follows, with nothing to skip, check or merge.
+        for (k, v) in input {
+            if template.get(k) == Some(v) {
+                store.remove(k);
+            } else {
+                store.insert(k.clone(), v.clone());
+            }
+        }
+        return;
+    }
     for (k, v) in input {
         if wire::OWNED.iter().any(|(o, _)| o == k)
             && ctx.mode != Mode::Import
@@ -1670,13 +1701,22 @@ fn keep_assigned_ids(sent: &Customer, kept: &mut Customer) {
         }
     }
     to.next_id = to.next_id.max(from.next_id);
-    to.store(kept);
+    to.store_into(kept);
 }
 
 /// Parses a request body (any property-name casing) into the wire type.
+///
+/// One pass over the body reads it ([`wire::customer_any_case`]). A body that does not
+/// read is looked at again to say why, as it always has been: names given twice with
+/// different casing first (the first one found, in name order, down through the model),
+/// then the first property (in the order of the model's names) whose value does not
+/// parse.
 pub fn parse_customer(mut value: Value, path: &str) -> Result<wire::Customer, Error> {
     if !value.is_object() {
         return Err(Error::validation_field(path, "must be a customer object"));
+    }
+    if let Ok(w) = wire::customer_any_case(&value) {
+        return Ok(w);
     }
     wire::normalize_keys(&mut value, &wire::CUSTOMER, "").map_err(|clash| {
         Error::validation_field(
@@ -1687,7 +1727,7 @@ pub fn parse_customer(mut value: Value, path: &str) -> Result<wire::Customer, Er
     match wire::Customer::deserialize(&value) {
         Ok(w) => Ok(w),
         Err(e) => {
-            // serde cannot name a property inside a flattened struct: find it.
+            // The error does not say where it is: find the property.
             let at = locate::<wire::Customer>(&value, &CUSTOMER_PARTS).unwrap_or_default();
             Err(Error::validation_field(
                 join_path(path, &at),
@@ -1695,6 +1735,25 @@ pub fn parse_customer(mut value: Value, path: &str) -> Result<wire::Customer, Er
             ))
         }
     }
+}
+
+/// Reads one customer of an upstream's answer straight from its bytes, in one pass:
+/// what [`parse_customer`] reads from the same JSON when it reads it. An answer that does
+/// not read is read again through [`parse_customer`] for the error (the caller's to do:
+/// it knows how the answer's JSON errors are told).
+pub fn read_customer(bytes: &[u8]) -> Result<wire::Customer, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let w = wire::customer_any_case(&mut de)?;
+    de.end()?;
+    Ok(w)
+}
+
+/// [`read_customer`] for a list answer (a JSON array of customers).
+pub fn read_customers(bytes: &[u8]) -> Result<Vec<wire::Customer>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let list = wire::customers_any_case(&mut de)?;
+    de.end()?;
+    Ok(list)
 }
 
 /// How to look inside a property when searching for the one that does not parse.
@@ -1849,6 +1908,27 @@ mod tests {
 
     fn fields(e: Error) -> Vec<String> {
         e.fields().iter().map(|f| f.field.clone()).collect()
+    }
+
+    #[test]
+    fn the_extension_map_is_its_serialisation() {
+        let c = apply(
+            None,
+            &parse(json!({
+                "ID": 4, "GLN": "x", "CurrencyCode": {"Code": "NOK", "ShortCode": "kr"},
+                "Info": {"Name": "A", "DefaultBankAccountID": 3,
+                         "Phones": [{"Type": 150101, "Number": "1", "_g": 1}]}
+            })),
+            Mode::Import,
+        )
+        .unwrap();
+        for ext in [Ext::of(&c), Ext::default()] {
+            assert_eq!(
+                Value::Object(ext.clone().into_map()),
+                serde_json::to_value(&ext).unwrap()
+            );
+        }
+        assert!(!Ext::of(&c).into_map().is_empty());
     }
 
     #[test]

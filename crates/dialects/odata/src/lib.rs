@@ -15,6 +15,9 @@ pub mod query;
 pub mod validate;
 pub mod wire;
 
+#[cfg(test)]
+mod oracle;
+
 #[cfg(feature = "server")]
 mod routes;
 

@@ -6,8 +6,12 @@
 //! seed's Appendix A and writing it again gives the same JSON, and a `PUT` that leaves a
 //! property out leaves it unchanged.
 
-use std::sync::LazyLock;
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::{LazyLock, OnceLock};
 
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
@@ -71,94 +75,388 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
     }
 }
 
-/// The customer entity (`api/biz/customers`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Customer {
-    #[serde(rename = "ID", default, skip_serializing_if = "Patch::is_absent")]
-    pub id: Patch<i64>,
-    #[serde(
-        rename = "CustomerNumber",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub customer_number: Patch<i64>,
-    #[serde(
-        rename = "BusinessRelationID",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub business_relation_id: Patch<Value>,
-    #[serde(
-        rename = "OrgNumber",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub org_number: Patch<String>,
-    #[serde(
-        rename = "IsPrivate",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub is_private: Patch<bool>,
-    #[serde(
-        rename = "StatusCode",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub status_code: Patch<i64>,
-    #[serde(
-        rename = "CreditDays",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub credit_days: Patch<i64>,
-    #[serde(
-        rename = "CurrencyCode",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub currency_code: Patch<CurrencyCode>,
-    #[serde(
-        rename = "CustomValues",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub custom_values: Patch<JsonMap>,
-    #[serde(rename = "Deleted", default, skip_serializing_if = "Patch::is_absent")]
-    pub deleted: Patch<bool>,
-    #[serde(
-        rename = "CreatedAt",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub created_at: Patch<Value>,
-    #[serde(
-        rename = "UpdatedAt",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub updated_at: Patch<Value>,
-    #[serde(rename = "Info", default, skip_serializing_if = "Patch::is_absent")]
-    pub info: Patch<BusinessRelation>,
-    /// Every other property (Appendix A's `Dimensions`, `DefaultSeller`, `GLN`…).
-    #[serde(flatten)]
-    pub extra: JsonMap,
+/// How a wire object matches its property names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Casing {
+    /// As `#[derive(Deserialize)]` would: the model's spelling only, every other name kept
+    /// in `extra` as given, a modelled property given twice refused.
+    Exact,
+    /// As the vendor does: the model's spelling first, then ignoring ASCII case, down
+    /// through every modelled level; unknown names the model knows are kept under its
+    /// spelling. Two spellings of one property in one object are refused; the same
+    /// spelling twice keeps the last (as reading into a `Value` does).
+    AnyCase,
+}
+
+/// An object type of the model, read property by property from a map.
+trait WireObject: Sized {
+    /// What a value of the wrong type was expected to be (`struct Customer`).
+    const EXPECTING: &'static str;
+
+    fn visit<'de, A: MapAccess<'de>>(map: A, casing: Casing) -> Result<Self, A::Error>;
+}
+
+/// Reads one [`WireObject`].
+struct ObjectSeed<T> {
+    casing: Casing,
+    _type: PhantomData<T>,
+}
+
+impl<T> ObjectSeed<T> {
+    fn new(casing: Casing) -> Self {
+        ObjectSeed {
+            casing,
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<'de, T: WireObject> DeserializeSeed<'de> for ObjectSeed<T> {
+    type Value = T;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: WireObject> Visitor<'de> for ObjectSeed<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::visit(map, self.casing)
+    }
+}
+
+/// Reads a [`Patch`] of what `S` reads.
+struct PatchSeed<S>(S);
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for PatchSeed<S> {
+    type Value = Patch<S::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for PatchSeed<S> {
+    type Value = Patch<S::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("option")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Patch::Null)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Patch::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        self.0.deserialize(d).map(Patch::Value)
+    }
+}
+
+/// Reads a list of what `S` reads.
+struct ListSeed<S>(S);
+
+impl<'de, S: DeserializeSeed<'de> + Copy> DeserializeSeed<'de> for ListSeed<S> {
+    type Value = Vec<S::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de> + Copy> Visitor<'de> for ListSeed<S> {
+    type Value = Vec<S::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        // As serde's own `Vec` does: trust the hint only so far.
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element_seed(self.0)? {
+            out.push(item);
+        }
+        Ok(out)
+    }
+}
+
+impl<T> Clone for ObjectSeed<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for ObjectSeed<T> {}
+
+/// Reads a property name, borrowed from the input when it can be.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+/// What one object has given so far: the names, for telling a repeated name from a
+/// second spelling of it, and the properties kept in `extra`.
+#[derive(Default)]
+struct Seen {
+    /// The modelled properties given, by their place in the type.
+    fields: u64,
+    /// The level's other names given, by their place in the level.
+    names: u64,
+    /// The names given in another spelling than the model's, by the model's spelling.
+    respelt: Vec<(&'static str, String)>,
+    /// The properties for `extra`, in the order given (a map is built once, at the end).
+    extra: Vec<(String, Value)>,
+}
+
+impl Seen {
+    /// How the property `canonical` was spelt when first given.
+    fn spelling(&self, canonical: &'static str) -> &str {
+        self.respelt
+            .iter()
+            .find(|(c, _)| *c == canonical)
+            .map_or(canonical, |(_, given)| given.as_str())
+    }
+
+    /// Records that `canonical` is given as `key`; `again`: it was given before.
+    fn given<E: de::Error>(
+        &mut self,
+        canonical: &'static str,
+        key: &str,
+        again: bool,
+        casing: Casing,
+    ) -> Result<(), E> {
+        if !again {
+            if key != canonical {
+                self.respelt.push((canonical, key.to_owned()));
+            }
+            return Ok(());
+        }
+        match casing {
+            Casing::Exact => Err(E::duplicate_field(canonical)),
+            Casing::AnyCase if self.spelling(canonical) == key => Ok(()),
+            Casing::AnyCase => Err(E::custom(format_args!(
+                "`{canonical}` is given twice with different casing"
+            ))),
+        }
+    }
+
+    /// Keeps a property the type does not model, under the model's spelling when the
+    /// level knows the name (and the casing allows it).
+    fn keep<'de, A: MapAccess<'de>>(
+        &mut self,
+        map: &mut A,
+        level: &Level,
+        key: Cow<'de, str>,
+        casing: Casing,
+    ) -> Result<(), A::Error> {
+        let known = match casing {
+            Casing::AnyCase => level.lookup(&key),
+            Casing::Exact => None,
+        };
+        let name = match known {
+            Some((place, canonical)) => {
+                let bit = 1u64 << place;
+                self.given(canonical, &key, self.names & bit != 0, casing)?;
+                self.names |= bit;
+                canonical.to_owned()
+            }
+            None => key.into_owned(),
+        };
+        let value = map.next_value()?;
+        self.extra.push((name, value));
+        Ok(())
+    }
+
+    /// The properties kept, as a map; a name given twice keeps its last value (as a
+    /// `Value` read from the same JSON does).
+    fn into_extra(self) -> JsonMap {
+        let mut items = self.extra;
+        if items.is_empty() {
+            return JsonMap::new();
+        }
+        // Stable: one name's values stay in the order given.
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut kept: Vec<(String, Value)> = Vec::with_capacity(items.len());
+        for (k, v) in items {
+            match kept.last_mut() {
+                Some(last) if last.0 == k => last.1 = v,
+                _ => kept.push((k, v)),
+            }
+        }
+        kept.into_iter().collect()
+    }
+}
+
+/// The type of a property of each kind.
+macro_rules! wire_type {
+    (plain, $t:ty) => { Patch<$t> };
+    (one, $t:ty) => { Patch<$t> };
+    (many, $t:ty) => { Patch<Vec<$t>> };
+}
+
+/// Reads the value of a property of each kind.
+macro_rules! wire_value {
+    ($map:ident, $casing:ident, plain, $t:ty) => {
+        $map.next_value::<Patch<$t>>()
+    };
+    ($map:ident, $casing:ident, one, $t:ty) => {
+        $map.next_value_seed(PatchSeed(<$t>::seed($casing)))
+    };
+    ($map:ident, $casing:ident, many, $t:ty) => {
+        $map.next_value_seed(PatchSeed(ListSeed(<$t>::seed($casing))))
+    };
+}
+
+/// An object type of the model: the struct (serialised by derive, `extra` flattened),
+/// and its reader, which matches names as its [`Casing`] says and keeps every other
+/// property in `extra` without buffering the object.
+macro_rules! wire_object {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident at $level:path {
+            $(
+                $(#[$fattr:meta])*
+                $key:literal $field:ident: $kind:ident($t:ty),
+            )*
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+        pub struct $name {
+            $(
+                $(#[$fattr])*
+                #[serde(rename = $key, skip_serializing_if = "Patch::is_absent")]
+                pub $field: wire_type!($kind, $t),
+            )*
+            /// Every other property.
+            #[serde(flatten)]
+            pub extra: JsonMap,
+        }
+
+        impl $name {
+            #[allow(dead_code)]
+            fn seed(casing: Casing) -> ObjectSeed<$name> {
+                ObjectSeed::new(casing)
+            }
+        }
+
+        impl WireObject for $name {
+            const EXPECTING: &'static str = concat!("struct ", stringify!($name));
+
+            fn visit<'de, A: MapAccess<'de>>(
+                mut map: A,
+                casing: Casing,
+            ) -> Result<Self, A::Error> {
+                #[allow(non_camel_case_types, clippy::enum_variant_names)]
+                #[derive(Clone, Copy)]
+                enum Field {
+                    $($field,)*
+                }
+                let level: &Level = &$level;
+                let mut out = $name::default();
+                let mut seen = Seen::default();
+                while let Some(key) = map.next_key_seed(KeySeed)? {
+                    let field = match &*key {
+                        $($key => Some(($key, Field::$field)),)*
+                        _ if casing == Casing::Exact => None,
+                        // Another spelling: a modelled property only if the model's
+                        // spelling of it is.
+                        other => match level.key(other) {
+                            $(Some($key) => Some(($key, Field::$field)),)*
+                            _ => None,
+                        },
+                    };
+                    let Some((canonical, field)) = field else {
+                        seen.keep(&mut map, level, key, casing)?;
+                        continue;
+                    };
+                    let bit = 1u64 << (field as u32);
+                    seen.given(canonical, &key, seen.fields & bit != 0, casing)?;
+                    seen.fields |= bit;
+                    match field {
+                        $(Field::$field => out.$field = wire_value!(map, casing, $kind, $t)?,)*
+                    }
+                }
+                out.extra = seen.into_extra();
+                Ok(out)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $name::seed(Casing::Exact).deserialize(d)
+            }
+        }
+    };
+}
+
+wire_object! {
+    /// The customer entity (`api/biz/customers`). Every other property (Appendix A's
+    /// `Dimensions`, `DefaultSeller`, `GLN`…) is kept in `extra`.
+    pub struct Customer at CUSTOMER {
+        "ID" id: plain(i64),
+        "CustomerNumber" customer_number: plain(i64),
+        "BusinessRelationID" business_relation_id: plain(Value),
+        "OrgNumber" org_number: plain(String),
+        "IsPrivate" is_private: plain(bool),
+        "StatusCode" status_code: plain(i64),
+        "CreditDays" credit_days: plain(i64),
+        "CurrencyCode" currency_code: one(CurrencyCode),
+        "CustomValues" custom_values: plain(JsonMap),
+        "Deleted" deleted: plain(bool),
+        "CreatedAt" created_at: plain(Value),
+        "UpdatedAt" updated_at: plain(Value),
+        "Info" info: one(BusinessRelation),
+    }
 }
 
 /// `CurrencyCode`: Unimicro's currency entity; a bare code string is accepted too.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum CurrencyCode {
     Code(String),
     Entity(CurrencyEntity),
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct CurrencyEntity {
-    #[serde(rename = "Code", default, skip_serializing_if = "Patch::is_absent")]
-    pub code: Patch<String>,
-    #[serde(flatten)]
-    pub extra: JsonMap,
+wire_object! {
+    pub struct CurrencyEntity at CURRENCY {
+        "Code" code: plain(String),
+    }
 }
 
 impl CurrencyCode {
@@ -168,222 +466,170 @@ impl CurrencyCode {
             CurrencyCode::Entity(e) => e.code.value().map(String::as_str),
         }
     }
+
+    fn seed(casing: Casing) -> CurrencySeed {
+        CurrencySeed(casing)
+    }
 }
 
-/// `Info`: the business relation holding the name and the contact details.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct BusinessRelation {
-    #[serde(rename = "ID", default, skip_serializing_if = "Patch::is_absent")]
-    pub id: Patch<Value>,
-    #[serde(rename = "Name", default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    #[serde(
-        rename = "InvoiceAddressID",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub invoice_address_id: Patch<i64>,
-    #[serde(
-        rename = "ShippingAddressID",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub shipping_address_id: Patch<i64>,
-    #[serde(
-        rename = "DefaultPhoneID",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub default_phone_id: Patch<i64>,
-    #[serde(
-        rename = "DefaultEmailID",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub default_email_id: Patch<i64>,
-    #[serde(
-        rename = "DefaultContactID",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub default_contact_id: Patch<i64>,
-    #[serde(
-        rename = "InvoiceAddress",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub invoice_address: Patch<Address>,
-    #[serde(
-        rename = "ShippingAddress",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub shipping_address: Patch<Address>,
-    #[serde(
-        rename = "DefaultPhone",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub default_phone: Patch<Phone>,
-    #[serde(
-        rename = "DefaultEmail",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub default_email: Patch<Email>,
-    #[serde(
-        rename = "DefaultContact",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub default_contact: Patch<Contact>,
-    #[serde(
-        rename = "Addresses",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub addresses: Patch<Vec<Address>>,
-    #[serde(rename = "Phones", default, skip_serializing_if = "Patch::is_absent")]
-    pub phones: Patch<Vec<Phone>>,
-    #[serde(rename = "Emails", default, skip_serializing_if = "Patch::is_absent")]
-    pub emails: Patch<Vec<Email>>,
-    #[serde(rename = "Contacts", default, skip_serializing_if = "Patch::is_absent")]
-    pub contacts: Patch<Vec<Contact>>,
-    #[serde(flatten)]
-    pub extra: JsonMap,
+/// Reads a [`CurrencyCode`] as `#[serde(untagged)]` would (a string, else an entity),
+/// without buffering it.
+#[derive(Clone, Copy)]
+struct CurrencySeed(Casing);
+
+/// The one message of a currency that is neither.
+fn no_currency<E: de::Error>() -> E {
+    E::custom("data did not match any variant of untagged enum CurrencyCode")
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Address {
-    #[serde(rename = "ID", default, skip_serializing_if = "Patch::is_absent")]
-    pub id: Patch<i64>,
-    #[serde(
-        rename = "AddressLine1",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub address_line1: Patch<String>,
-    #[serde(
-        rename = "AddressLine2",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub address_line2: Patch<String>,
-    #[serde(
-        rename = "AddressLine3",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub address_line3: Patch<String>,
-    #[serde(
-        rename = "PostalCode",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub postal_code: Patch<String>,
-    #[serde(rename = "City", default, skip_serializing_if = "Patch::is_absent")]
-    pub city: Patch<String>,
-    #[serde(rename = "Region", default, skip_serializing_if = "Patch::is_absent")]
-    pub region: Patch<String>,
-    #[serde(rename = "Country", default, skip_serializing_if = "Patch::is_absent")]
-    pub country: Patch<String>,
-    #[serde(
-        rename = "CountryCode",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub country_code: Patch<String>,
-    #[serde(rename = "Deleted", default, skip_serializing_if = "Patch::is_absent")]
-    pub deleted: Patch<bool>,
-    #[serde(flatten)]
-    pub extra: JsonMap,
+impl<'de> DeserializeSeed<'de> for CurrencySeed {
+    type Value = CurrencyCode;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<CurrencyCode, D::Error> {
+        d.deserialize_any(self)
+    }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Phone {
-    #[serde(rename = "ID", default, skip_serializing_if = "Patch::is_absent")]
-    pub id: Patch<i64>,
-    /// 150101 phone, 150102 mobile, 150103 fax.
-    #[serde(rename = "Type", default, skip_serializing_if = "Patch::is_absent")]
-    pub kind: Patch<i64>,
-    #[serde(rename = "Number", default, skip_serializing_if = "Patch::is_absent")]
-    pub number: Patch<String>,
-    #[serde(
-        rename = "CountryCode",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub country_code: Patch<String>,
-    #[serde(
-        rename = "Description",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub description: Patch<String>,
-    #[serde(rename = "Deleted", default, skip_serializing_if = "Patch::is_absent")]
-    pub deleted: Patch<bool>,
-    #[serde(flatten)]
-    pub extra: JsonMap,
+impl<'de> Visitor<'de> for CurrencySeed {
+    type Value = CurrencyCode;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("untagged enum CurrencyCode")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<CurrencyCode, E> {
+        Ok(CurrencyCode::Code(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<CurrencyCode, E> {
+        Ok(CurrencyCode::Code(v))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CurrencyCode, A::Error> {
+        CurrencyEntity::visit(map, self.0)
+            .map(CurrencyCode::Entity)
+            .map_err(|_| no_currency())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<CurrencyCode, E> {
+        Err(no_currency())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<CurrencyCode, E> {
+        Err(no_currency())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<CurrencyCode, E> {
+        Err(no_currency())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<CurrencyCode, E> {
+        Err(no_currency())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<CurrencyCode, E> {
+        Err(no_currency())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<CurrencyCode, A::Error> {
+        Err(no_currency())
+    }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Email {
-    #[serde(rename = "ID", default, skip_serializing_if = "Patch::is_absent")]
-    pub id: Patch<i64>,
-    #[serde(
-        rename = "EmailAddress",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub email_address: Patch<String>,
-    #[serde(
-        rename = "Description",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub description: Patch<String>,
-    #[serde(rename = "Deleted", default, skip_serializing_if = "Patch::is_absent")]
-    pub deleted: Patch<bool>,
-    #[serde(flatten)]
-    pub extra: JsonMap,
+impl<'de> Deserialize<'de> for CurrencyCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        CurrencyCode::seed(Casing::Exact).deserialize(d)
+    }
 }
 
-/// A contact person of the customer (`Info.Contacts`), with their own business relation.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Contact {
-    #[serde(rename = "ID", default, skip_serializing_if = "Patch::is_absent")]
-    pub id: Patch<i64>,
-    #[serde(rename = "Role", default, skip_serializing_if = "Patch::is_absent")]
-    pub role: Patch<String>,
-    #[serde(rename = "Comment", default, skip_serializing_if = "Patch::is_absent")]
-    pub comment: Patch<String>,
-    #[serde(rename = "Info", default, skip_serializing_if = "Patch::is_absent")]
-    pub info: Patch<ContactInfo>,
-    #[serde(rename = "Deleted", default, skip_serializing_if = "Patch::is_absent")]
-    pub deleted: Patch<bool>,
-    #[serde(flatten)]
-    pub extra: JsonMap,
+wire_object! {
+    /// `Info`: the business relation holding the name and the contact details.
+    pub struct BusinessRelation at INFO {
+        "ID" id: plain(Value),
+        "Name" name: plain(String),
+        "InvoiceAddressID" invoice_address_id: plain(i64),
+        "ShippingAddressID" shipping_address_id: plain(i64),
+        "DefaultPhoneID" default_phone_id: plain(i64),
+        "DefaultEmailID" default_email_id: plain(i64),
+        "DefaultContactID" default_contact_id: plain(i64),
+        "InvoiceAddress" invoice_address: one(Address),
+        "ShippingAddress" shipping_address: one(Address),
+        "DefaultPhone" default_phone: one(Phone),
+        "DefaultEmail" default_email: one(Email),
+        "DefaultContact" default_contact: one(Contact),
+        "Addresses" addresses: many(Address),
+        "Phones" phones: many(Phone),
+        "Emails" emails: many(Email),
+        "Contacts" contacts: many(Contact),
+    }
 }
 
-/// A contact's `Info`: name, default e-mail and default phone.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ContactInfo {
-    #[serde(rename = "Name", default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    #[serde(
-        rename = "DefaultEmail",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub default_email: Patch<Email>,
-    #[serde(
-        rename = "DefaultPhone",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub default_phone: Patch<Phone>,
-    #[serde(flatten)]
-    pub extra: JsonMap,
+wire_object! {
+    pub struct Address at ADDRESS {
+        "ID" id: plain(i64),
+        "AddressLine1" address_line1: plain(String),
+        "AddressLine2" address_line2: plain(String),
+        "AddressLine3" address_line3: plain(String),
+        "PostalCode" postal_code: plain(String),
+        "City" city: plain(String),
+        "Region" region: plain(String),
+        "Country" country: plain(String),
+        "CountryCode" country_code: plain(String),
+        "Deleted" deleted: plain(bool),
+    }
+}
+
+wire_object! {
+    pub struct Phone at PHONE {
+        "ID" id: plain(i64),
+        /// 150101 phone, 150102 mobile, 150103 fax.
+        "Type" kind: plain(i64),
+        "Number" number: plain(String),
+        "CountryCode" country_code: plain(String),
+        "Description" description: plain(String),
+        "Deleted" deleted: plain(bool),
+    }
+}
+
+wire_object! {
+    pub struct Email at EMAIL {
+        "ID" id: plain(i64),
+        "EmailAddress" email_address: plain(String),
+        "Description" description: plain(String),
+        "Deleted" deleted: plain(bool),
+    }
+}
+
+wire_object! {
+    /// A contact person of the customer (`Info.Contacts`), with their own business
+    /// relation.
+    pub struct Contact at CONTACT {
+        "ID" id: plain(i64),
+        "Role" role: plain(String),
+        "Comment" comment: plain(String),
+        "Info" info: one(ContactInfo),
+        "Deleted" deleted: plain(bool),
+    }
+}
+
+wire_object! {
+    /// A contact's `Info`: name, default e-mail and default phone.
+    pub struct ContactInfo at CONTACT_INFO {
+        "Name" name: plain(String),
+        "DefaultEmail" default_email: one(Email),
+        "DefaultPhone" default_phone: one(Phone),
+    }
+}
+
+/// Reads a customer as the vendor does: property names matched ignoring ASCII case
+/// (kept under the model's spelling), in one pass over `d`.
+pub fn customer_any_case<'de, D: Deserializer<'de>>(d: D) -> Result<Customer, D::Error> {
+    Customer::seed(Casing::AnyCase).deserialize(d)
+}
+
+/// [`customer_any_case`] for a list of customers.
+pub fn customers_any_case<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Customer>, D::Error> {
+    ListSeed(Customer::seed(Casing::AnyCase)).deserialize(d)
 }
 
 /// The 400 body (seed: "Validation Response").
@@ -481,16 +727,49 @@ pub struct Level {
     pub keys: &'static [&'static str],
     /// Relations and the level they lead to (`None`: kept as stored, not modelled).
     pub relations: &'static [(&'static str, Option<&'static Level>)],
+    /// Every name (properties, then relations) with its place among them, by its length;
+    /// built when first needed.
+    by_len: OnceLock<Vec<Vec<(u32, &'static str)>>>,
 }
 
 impl Level {
     /// The property's canonical spelling, matched ignoring ASCII case.
     pub fn key(&self, name: &str) -> Option<&'static str> {
-        self.keys
+        self.lookup(name).map(|(_, k)| k)
+    }
+
+    /// [`Level::key`], with the name's place among the level's names (below 64).
+    fn lookup(&self, name: &str) -> Option<(u32, &'static str)> {
+        // No two names of a level are equal ignoring case (a test says so): the exact
+        // name, when given, is the only match.
+        let same_length = self.by_len().get(name.len())?;
+        same_length
             .iter()
+            .find(|(_, k)| *k == name)
+            .or_else(|| {
+                same_length
+                    .iter()
+                    .find(|(_, k)| k.eq_ignore_ascii_case(name))
+            })
             .copied()
-            .chain(self.relations.iter().map(|(k, _)| *k))
-            .find(|k| k.eq_ignore_ascii_case(name))
+    }
+
+    fn by_len(&self) -> &[Vec<(u32, &'static str)>] {
+        self.by_len.get_or_init(|| {
+            let names = self
+                .keys
+                .iter()
+                .copied()
+                .chain(self.relations.iter().map(|(k, _)| *k));
+            let mut by_len: Vec<Vec<(u32, &'static str)>> = Vec::new();
+            for (place, k) in (0u32..64).zip(names) {
+                if by_len.len() <= k.len() {
+                    by_len.resize_with(k.len() + 1, Vec::new);
+                }
+                by_len[k.len()].push((place, k));
+            }
+            by_len
+        })
     }
 
     /// The relation's canonical spelling and target, matched ignoring ASCII case.
@@ -566,6 +845,7 @@ pub static CUSTOMER: Level = Level {
         ("Account", None),
         ("Localization", None),
     ],
+    by_len: OnceLock::new(),
 };
 
 const INFO_KEYS: &[&str] = &[
@@ -602,6 +882,7 @@ pub static INFO: Level = Level {
         ("DefaultBankAccount", None),
         ("BankAccounts", None),
     ],
+    by_len: OnceLock::new(),
 };
 
 pub static ADDRESS: Level = Level {
@@ -619,6 +900,7 @@ pub static ADDRESS: Level = Level {
         "Deleted",
     ],
     relations: &[],
+    by_len: OnceLock::new(),
 };
 
 pub static PHONE: Level = Level {
@@ -632,12 +914,14 @@ pub static PHONE: Level = Level {
         "Deleted",
     ],
     relations: &[],
+    by_len: OnceLock::new(),
 };
 
 pub static EMAIL: Level = Level {
     name: "Email",
     keys: &["ID", "EmailAddress", "Description", "Deleted"],
     relations: &[],
+    by_len: OnceLock::new(),
 };
 
 pub static CONTACT: Level = Level {
@@ -651,6 +935,7 @@ pub static CONTACT: Level = Level {
         "ParentBusinessRelationID",
     ],
     relations: &[("Info", Some(&CONTACT_INFO))],
+    by_len: OnceLock::new(),
 };
 
 pub static CONTACT_INFO: Level = Level {
@@ -669,12 +954,14 @@ pub static CONTACT_INFO: Level = Level {
         ("DefaultBankAccount", None),
         ("BankAccounts", None),
     ],
+    by_len: OnceLock::new(),
 };
 
 pub static CURRENCY: Level = Level {
     name: "CurrencyCode",
     keys: &["ID", "Code", "Name", "ShortCode", "Description"],
     relations: &[],
+    by_len: OnceLock::new(),
 };
 
 /// Why a request body's property names could not be normalised.
