@@ -6,7 +6,9 @@
 //! with the configured leeway), checks `nbf` when present, refuses an `aud` we were not
 //! told about, and requires a `TenantId` claim (a string, or an integer written as one).
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use custgate_core::{Error, ErrorKind, TenantId};
@@ -23,6 +25,9 @@ pub const SECTION: &str = "dialects.tenant";
 
 const MAX_LEEWAY_SECS: u64 = 300;
 
+/// How many verified tokens are remembered; when full, the memory starts again.
+const VERIFIED_CAPACITY: usize = 4096;
+
 /// The claims of a token this gateway issues.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -37,11 +42,32 @@ pub struct Claims {
     pub exp: u64,
 }
 
-/// What verification reads: the `TenantId` claim in any JSON form.
+/// What verification reads: the `TenantId` claim in any JSON form, and the times that
+/// decide how long the token stays valid.
 #[derive(Deserialize)]
 struct PresentedClaims {
     #[serde(rename = "TenantId", default)]
     tenant_id: Option<Value>,
+    #[serde(default)]
+    exp: Option<Value>,
+    #[serde(default)]
+    nbf: Option<Value>,
+}
+
+/// A token that verified: whom it grants, and the times to check again on each use.
+struct Verified {
+    tenant: TenantId,
+    exp: u64,
+    nbf: Option<u64>,
+}
+
+impl Verified {
+    /// Whether the token is still valid at `now`, by the rules `jsonwebtoken` applied
+    /// when it verified (`exp` with the leeway; `nbf`, when it was a whole number, too).
+    fn valid_at(&self, now: u64, leeway: u64) -> bool {
+        self.exp >= now.saturating_sub(leeway)
+            && self.nbf.is_none_or(|nbf| nbf <= now.saturating_add(leeway))
+    }
 }
 
 /// Signs and checks license tokens.
@@ -51,6 +77,10 @@ pub struct Tokens {
     encoding: Option<EncodingKey>,
     validation: Validation,
     ttl_secs: u64,
+    /// Tokens whose signature and claims were checked, by the whole token: a client sends
+    /// the same one with every request, and checking it again costs more than the rest of
+    /// authenticating the request. Only the times are checked again. Never printed.
+    verified: Mutex<HashMap<String, Verified>>,
 }
 
 impl fmt::Debug for Tokens {
@@ -176,6 +206,7 @@ impl Tokens {
             encoding,
             validation,
             ttl_secs: cfg.token_ttl_secs,
+            verified: Mutex::new(HashMap::new()),
         };
         if tokens.encoding.is_some() {
             // A signing key that does not match the verification key would issue tokens
@@ -229,6 +260,28 @@ impl Tokens {
     /// The tenant a token grants, or `Unauthenticated` saying why not (the reason never
     /// quotes the token).
     pub fn verify(&self, token: &str) -> Result<TenantId, Error> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(v) = verified.get(token) {
+            if v.valid_at(now, self.validation.leeway) {
+                return Ok(v.tenant.clone());
+            }
+            // Expired (or, after a clock step, not valid yet): the full check says why.
+            verified.remove(token);
+        }
+        drop(verified);
+        let v = self.verify_uncached(token)?;
+        let tenant = v.tenant.clone();
+        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        if verified.len() >= VERIFIED_CAPACITY {
+            verified.clear();
+        }
+        verified.insert(token.to_owned(), v);
+        Ok(tenant)
+    }
+
+    /// [`Tokens::verify`] without the memory of verified tokens.
+    fn verify_uncached(&self, token: &str) -> Result<Verified, Error> {
         let data = jsonwebtoken::decode::<PresentedClaims>(token, &self.decoding, &self.validation)
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind as K;
@@ -245,12 +298,26 @@ impl Tokens {
                 };
                 unauthenticated(why)
             })?;
-        let raw = match data.claims.tenant_id {
+        let claims = data.claims;
+        let raw = match claims.tenant_id {
             Some(Value::String(s)) => s,
             Some(Value::Number(n)) if n.is_u64() => n.to_string(),
             _ => return Err(unauthenticated("the token has no TenantId claim")),
         };
-        TenantId::parse(&raw).map_err(|_| unauthenticated("the token's TenantId is not a tenant"))
+        let tenant = TenantId::parse(&raw)
+            .map_err(|_| unauthenticated("the token's TenantId is not a tenant"))?;
+        // `exp` verified as a whole number (it is required); an `nbf` that is not one was
+        // not checked, and is not checked later either.
+        let exp = claims
+            .exp
+            .as_ref()
+            .and_then(Value::as_u64)
+            .ok_or_else(|| unauthenticated("the token has no valid exp claim"))?;
+        Ok(Verified {
+            tenant,
+            exp,
+            nbf: claims.nbf.as_ref().and_then(Value::as_u64),
+        })
     }
 }
 
@@ -333,6 +400,56 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::Unauthenticated);
             assert!(e.message().contains(why), "{claims}: {e}");
         }
+    }
+
+    #[test]
+    fn verified_tokens_are_remembered_but_their_times_are_checked_again() {
+        let t = hs();
+        let demo = TenantId::parse("demo").unwrap();
+        let token = t.issue(&demo, None, None).unwrap();
+        let remembered = || t.verified.lock().unwrap().len();
+        let before = remembered();
+        assert_eq!(t.verify(&token).unwrap(), demo);
+        assert_eq!(t.verify(&token).unwrap(), demo);
+        assert_eq!(remembered(), before + 1);
+        // A tampered token is never remembered, whatever was remembered before.
+        let tampered = format!("{}x", &token);
+        assert!(t.verify(&tampered).is_err());
+        assert_eq!(remembered(), before + 1);
+        // A token remembered while it was valid that has expired since: refused, and the
+        // full check says why.
+        let expired = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &json!({"TenantId": "demo", "exp": now() - 10}),
+            &EncodingKey::from_secret(b"dev-tenant-jwt-secret"),
+        )
+        .unwrap();
+        let entry = Verified {
+            tenant: demo.clone(),
+            exp: now() - 10,
+            nbf: None,
+        };
+        t.verified.lock().unwrap().insert(expired.clone(), entry);
+        let e = t.verify(&expired).unwrap_err();
+        assert!(e.message().contains("expired"), "{e}");
+        assert!(!t.verified.lock().unwrap().contains_key(&expired));
+    }
+
+    #[test]
+    fn remembered_times_follow_the_validation_rules() {
+        let v = |exp, nbf| Verified {
+            tenant: TenantId::parse("demo").unwrap(),
+            exp,
+            nbf,
+        };
+        assert!(v(100, None).valid_at(100, 0));
+        assert!(!v(99, None).valid_at(100, 0));
+        assert!(v(95, None).valid_at(100, 5));
+        assert!(!v(94, None).valid_at(100, 5));
+        assert!(v(200, Some(100)).valid_at(100, 0));
+        assert!(!v(200, Some(101)).valid_at(100, 0));
+        assert!(v(200, Some(105)).valid_at(100, 5));
+        assert!(v(u64::MAX, None).valid_at(0, 300));
     }
 
     #[test]
