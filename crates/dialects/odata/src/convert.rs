@@ -1195,6 +1195,7 @@ pub fn apply(
         apply_extra(
             &mut ext.fields,
             &input.extra,
+            None,
             wire::customer_template(),
             &wire::CUSTOMER,
             &mut ctx,
@@ -1377,17 +1378,36 @@ fn apply_scalars(
 
 /// Stores unmodelled properties: present ones replace (objects merge on update), values
 /// equal to the empty template are dropped, a `null` relation on update changes nothing.
+/// The property `skip` (if any) of `input` is left out.
 fn apply_extra(
     store: &mut JsonMap,
     input: &JsonMap,
+    skip: Option<&str>,
     template: &JsonMap,
     level: &wire::Level,
     ctx: &mut Ctx<'_>,
 ) {
+    let input = input.iter().filter(|(k, _)| Some(k.as_str()) != skip);
     if ctx.mode == Mode::Import {
-        // What follows, with nothing to skip, check or merge.
+        // What follows, with nothing to skip, check or merge. Both maps are in name order:
+        // each name's template value is found by walking the template alongside (and
+        // looked up when the walk does not find it, whatever the order).
+        let mut walk = template.iter().peekable();
         for (k, v) in input {
-            if template.get(k) == Some(v) {
+            let mut empty = None;
+            while let Some((t, tv)) = walk.peek() {
+                match t.as_str().cmp(k.as_str()) {
+                    std::cmp::Ordering::Less => {
+                        walk.next();
+                    }
+                    std::cmp::Ordering::Equal => {
+                        empty = Some(*tv);
+                        break;
+                    }
+                    std::cmp::Ordering::Greater => break,
+                }
+            }
+            if empty.or_else(|| template.get(k)) == Some(v) {
                 store.remove(k);
             } else {
                 store.insert(k.clone(), v.clone());
@@ -1632,11 +1652,10 @@ fn apply_info(
         arrays(ctx, kids);
     }
 
-    let mut extra = info.extra.clone();
-    extra.remove("ID");
     apply_extra(
         &mut ext.info,
-        &extra,
+        &info.extra,
+        Some("ID"),
         wire::info_template(),
         &wire::INFO,
         ctx,

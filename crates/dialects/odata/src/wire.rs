@@ -277,17 +277,16 @@ impl Seen {
 
     /// Keeps a property the type does not model, under the model's spelling when the
     /// level knows the name (and the casing allows it).
+    ///
+    /// `known` is what [`Level::lookup`] gave for `key` (looked up once, by the caller),
+    /// `None` when the casing is exact.
     fn keep<'de, A: MapAccess<'de>>(
         &mut self,
         map: &mut A,
-        level: &Level,
+        known: Option<(u32, &'static str)>,
         key: Cow<'de, str>,
         casing: Casing,
     ) -> Result<(), A::Error> {
-        let known = match casing {
-            Casing::AnyCase => level.lookup(&key),
-            Casing::Exact => None,
-        };
         let name = match known {
             Some((place, canonical)) => {
                 let bit = 1u64 << place;
@@ -305,20 +304,12 @@ impl Seen {
     /// The properties kept, as a map; a name given twice keeps its last value (as a
     /// `Value` read from the same JSON does).
     fn into_extra(self) -> JsonMap {
-        let mut items = self.extra;
-        if items.is_empty() {
+        if self.extra.is_empty() {
             return JsonMap::new();
         }
-        // Stable: one name's values stay in the order given.
-        items.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut kept: Vec<(String, Value)> = Vec::with_capacity(items.len());
-        for (k, v) in items {
-            match kept.last_mut() {
-                Some(last) if last.0 == k => last.1 = v,
-                _ => kept.push((k, v)),
-            }
-        }
-        kept.into_iter().collect()
+        // Collecting sorts the pairs once (stably: one name's values stay in the order
+        // given) and keeps the last of equal names; a test with names given twice says so.
+        self.extra.into_iter().collect()
     }
 }
 
@@ -391,18 +382,23 @@ macro_rules! wire_object {
                 let mut out = $name::default();
                 let mut seen = Seen::default();
                 while let Some(key) = map.next_key_seed(KeySeed)? {
+                    // The level's entry for another spelling, looked up once.
+                    let mut known = None;
                     let field = match &*key {
                         $($key => Some(($key, Field::$field)),)*
                         _ if casing == Casing::Exact => None,
                         // Another spelling: a modelled property only if the model's
                         // spelling of it is.
-                        other => match level.key(other) {
-                            $(Some($key) => Some(($key, Field::$field)),)*
-                            _ => None,
-                        },
+                        other => {
+                            known = level.lookup(other);
+                            match known.map(|(_, k)| k) {
+                                $(Some($key) => Some(($key, Field::$field)),)*
+                                _ => None,
+                            }
+                        }
                     };
                     let Some((canonical, field)) = field else {
-                        seen.keep(&mut map, level, key, casing)?;
+                        seen.keep(&mut map, known, key, casing)?;
                         continue;
                     };
                     let bit = 1u64 << (field as u32);
