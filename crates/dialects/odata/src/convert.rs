@@ -120,7 +120,7 @@ impl Ext {
             m.insert("info".into(), Value::Object(self.info));
         }
         if !self.children.is_empty() {
-            m.insert("children".into(), to_value(&self.children));
+            m.insert("children".into(), children_value(self.children));
         }
         if !is_zero(&self.next_id) {
             m.insert("next_id".into(), json!(self.next_id));
@@ -130,6 +130,26 @@ impl Ext {
         }
         m
     }
+}
+
+/// The children's bookkeeping as JSON: what serialising it gives, built by moving its
+/// parts rather than serialising them.
+fn children_value(children: BTreeMap<String, Vec<ChildEntry>>) -> Value {
+    let entry = |e: ChildEntry| {
+        let mut m = JsonMap::new();
+        m.insert("ID".into(), Value::from(e.id));
+        m.insert("fp".into(), Value::String(e.fp));
+        if !e.over.is_empty() {
+            m.insert("over".into(), Value::Object(e.over));
+        }
+        Value::Object(m)
+    };
+    Value::Object(
+        children
+            .into_iter()
+            .map(|(group, entries)| (group, entries.into_iter().map(entry).collect()))
+            .collect(),
+    )
 }
 
 /// Whether the customer is referenced by quotes, orders or invoices (Appendix A's
@@ -214,7 +234,8 @@ fn fingerprint<T: Serialize>(v: &T, role_key: &str) -> String {
     if let Value::Object(m) = &mut value {
         m.remove(role_key);
     }
-    let digest = Sha256::digest(value.to_string().as_bytes());
+    // The bytes `value.to_string()` gives (compact JSON), without the formatter between.
+    let digest = Sha256::digest(serde_json::to_vec(&value).unwrap_or_default());
     hex::encode(&digest[..8])
 }
 

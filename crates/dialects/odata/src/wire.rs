@@ -284,6 +284,7 @@ impl Seen {
         &mut self,
         map: &mut A,
         known: Option<(u32, &'static str)>,
+        level_names: usize,
         key: Cow<'de, str>,
         casing: Casing,
     ) -> Result<(), A::Error> {
@@ -297,6 +298,10 @@ impl Seen {
             None => key.into_owned(),
         };
         let value = map.next_value()?;
+        if self.extra.capacity() == 0 {
+            // Room for every name the level knows, at once rather than doubling up to it.
+            self.extra.reserve(level_names);
+        }
         self.extra.push((name, value));
         Ok(())
     }
@@ -398,7 +403,13 @@ macro_rules! wire_object {
                         }
                     };
                     let Some((canonical, field)) = field else {
-                        seen.keep(&mut map, known, key, casing)?;
+                        seen.keep(
+                            &mut map,
+                            known,
+                            level.keys.len() + level.relations.len(),
+                            key,
+                            casing,
+                        )?;
                         continue;
                     };
                     let bit = 1u64 << (field as u32);
