@@ -221,6 +221,30 @@ pub fn diff(a: &Value, b: &Value) -> Option<Value> {
     }
 }
 
+/// [`diff`], taking `a` (which it is made of) rather than copying from it.
+fn diff_owned(a: Value, b: &Value) -> Option<Value> {
+    match (a, b) {
+        // Equal objects give no property, as [`diff`]'s early return does.
+        (Value::Object(am), Value::Object(bm)) => {
+            let mut out = JsonMap::new();
+            for (k, av) in am {
+                match bm.get(&k) {
+                    None => {
+                        out.insert(k, av);
+                    }
+                    Some(bv) => {
+                        if let Some(d) = diff_owned(av, bv) {
+                            out.insert(k, d);
+                        }
+                    }
+                }
+            }
+            (!out.is_empty()).then_some(Value::Object(out))
+        }
+        (a, b) => (a != *b).then_some(a),
+    }
+}
+
 fn to_value<T: Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
@@ -344,9 +368,9 @@ fn slot_wire<K: Child>(slot: &Slot<K::Canon>) -> K::Wire {
 }
 
 /// What a wire child adds to its canonical rendering, `ID` and `Deleted` left out.
-fn overrides<K: Child>(wire: &Value, canon: &K::Canon) -> JsonMap {
+fn overrides<K: Child>(wire: Value, canon: &K::Canon) -> JsonMap {
     let rendered = to_value(&K::render(canon));
-    let mut over = match diff(wire, &rendered) {
+    let mut over = match diff_owned(wire, &rendered) {
         Some(Value::Object(m)) => m,
         _ => JsonMap::new(),
     };
@@ -393,15 +417,19 @@ fn load<K: Child>(
         .collect()
 }
 
-fn entries<K: Child>(slots: &[Slot<K::Canon>]) -> Vec<ChildEntry> {
+/// The children's bookkeeping and the children.
+fn entries<K: Child>(slots: Vec<Slot<K::Canon>>) -> (Vec<ChildEntry>, Vec<K::Canon>) {
     slots
-        .iter()
-        .map(|s| ChildEntry {
-            id: s.id,
-            fp: fingerprint(&s.canon, K::ROLE_KEY),
-            over: s.over.clone(),
+        .into_iter()
+        .map(|s| {
+            let entry = ChildEntry {
+                id: s.id,
+                fp: fingerprint(&s.canon, K::ROLE_KEY),
+                over: s.over,
+            };
+            (entry, s.canon)
         })
-        .collect()
+        .unzip()
 }
 
 fn assign_role<K: Child>(slots: &mut [Slot<K::Canon>], index: usize, role: Role) {
@@ -461,7 +489,7 @@ fn upsert<K: Child>(
         let keep = K::role(&slots[p].canon);
         let mut canon = K::read(item, &slots[p].canon, &shown, false, path, ctx);
         K::set_role(&mut canon, keep);
-        slots[p].over = overrides::<K>(&merged, &canon);
+        slots[p].over = overrides::<K>(merged, &canon);
         slots[p].canon = canon;
         assign_role::<K>(slots, p, role);
         return;
@@ -483,7 +511,7 @@ fn upsert<K: Child>(
         if let Some(p) = twin {
             let mut merged = slot_value::<K>(&slots[p]);
             deep_merge(&mut merged, &raw);
-            slots[p].over = overrides::<K>(&merged, &slots[p].canon);
+            slots[p].over = overrides::<K>(merged, &slots[p].canon);
             assign_role::<K>(slots, p, role);
             return;
         }
@@ -495,7 +523,7 @@ fn upsert<K: Child>(
         }
         None => ctx.alloc(),
     };
-    let over = overrides::<K>(&raw, &canon);
+    let over = overrides::<K>(raw, &canon);
     slots.push(Slot { id, canon, over });
     let last = slots.len() - 1;
     assign_role::<K>(slots, last, role);
@@ -1036,18 +1064,19 @@ impl Kids {
                 ext.children.insert(name.to_owned(), e);
             }
         };
-        put(
-            AddressChild::GROUP,
-            entries::<AddressChild>(&self.addresses),
-        );
-        put(PhoneChild::GROUP, entries::<PhoneChild>(&self.phones));
-        put(EmailChild::GROUP, entries::<EmailChild>(&self.emails));
-        put(ContactChild::GROUP, entries::<ContactChild>(&self.contacts));
+        let (e, addresses) = entries::<AddressChild>(self.addresses);
+        put(AddressChild::GROUP, e);
+        let (e, phones) = entries::<PhoneChild>(self.phones);
+        put(PhoneChild::GROUP, e);
+        let (e, emails) = entries::<EmailChild>(self.emails);
+        put(EmailChild::GROUP, e);
+        let (e, contacts) = entries::<ContactChild>(self.contacts);
+        put(ContactChild::GROUP, e);
         ext.next_id = self.next_id;
-        c.addresses = self.addresses.into_iter().map(|s| s.canon).collect();
-        c.phones = self.phones.into_iter().map(|s| s.canon).collect();
-        c.emails = self.emails.into_iter().map(|s| s.canon).collect();
-        c.contacts = self.contacts.into_iter().map(|s| s.canon).collect();
+        c.addresses = addresses;
+        c.phones = phones;
+        c.emails = emails;
+        c.contacts = contacts;
     }
 }
 
