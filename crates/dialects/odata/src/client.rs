@@ -307,7 +307,7 @@ fn one_pass(body: &[u8], max_depth: usize) -> bool {
 /// says why exactly as the client always has.
 pub(crate) fn import_one(body: &[u8], max_depth: usize) -> Result<Customer> {
     if one_pass(body, max_depth) {
-        if let Ok(w) = convert::read_customer(body) {
+        if let Ok(w) = convert::read_customer_for_import(body) {
             return import_wire(&w);
         }
     }
@@ -317,7 +317,7 @@ pub(crate) fn import_one(body: &[u8], max_depth: usize) -> Result<Customer> {
 /// An answer holding a list of customers → canonical, as [`import_one`] reads one.
 pub(crate) fn import_list(body: &[u8], max_depth: usize) -> Result<Vec<Customer>> {
     if one_pass(body, max_depth) {
-        if let Ok(list) = convert::read_customers(body) {
+        if let Ok(list) = convert::read_customers_for_import(body) {
             return list.iter().map(import_wire).collect();
         }
     }

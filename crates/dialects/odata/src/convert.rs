@@ -1825,6 +1825,24 @@ pub fn read_customers(bytes: &[u8]) -> Result<Vec<wire::Customer>, serde_json::E
     Ok(list)
 }
 
+/// [`read_customer`] for an import ([`apply`] in [`Mode::Import`]): the unmodelled
+/// properties the import drops (equal to their empty value) are left out while reading.
+/// `apply(None, &w, Mode::Import)` gives what it gives on [`read_customer`]'s reading.
+pub fn read_customer_for_import(bytes: &[u8]) -> Result<wire::Customer, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let w = wire::customer_for_import(&mut de)?;
+    de.end()?;
+    Ok(w)
+}
+
+/// [`read_customer_for_import`] for a list answer.
+pub fn read_customers_for_import(bytes: &[u8]) -> Result<Vec<wire::Customer>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let list = wire::customers_for_import(&mut de)?;
+    de.end()?;
+    Ok(list)
+}
+
 /// How to look inside a property when searching for the one that does not parse.
 enum Part {
     Info,
@@ -1967,6 +1985,49 @@ mod tests {
 
     fn parse(v: Value) -> wire::Customer {
         parse_customer(v, "").unwrap()
+    }
+
+    #[test]
+    fn reading_for_import_imports_the_same() {
+        let import = |w: &wire::Customer| apply(None, w, Mode::Import).ok();
+        let check = |text: &str| {
+            let full = read_customer(text.as_bytes()).map_err(|e| e.to_string());
+            let lean = read_customer_for_import(text.as_bytes()).map_err(|e| e.to_string());
+            assert_eq!(
+                full.as_ref().map(import).ok(),
+                lean.as_ref().map(import).ok(),
+                "{text}"
+            );
+            assert_eq!(full.err(), lean.err(), "{text}");
+            let list = format!("[{text},{text}]");
+            let full = read_customers(list.as_bytes()).ok();
+            let lean = read_customers_for_import(list.as_bytes()).ok();
+            let all = |l: Option<Vec<wire::Customer>>| {
+                l.map(|l| l.iter().map(import).collect::<Vec<_>>())
+            };
+            assert_eq!(all(full), all(lean), "{list}");
+        };
+        let answer = custgate_testkit::fixtures::seed_text(
+            env!("CARGO_MANIFEST_DIR"),
+            "upstream_answer.json",
+        );
+        let one = answer.trim().trim_start_matches('[').trim_end_matches(']');
+        check(one);
+        for text in [
+            r#"{"ID":1,"AvtaleGiro":true,"AvtaleGiro":false}"#,
+            r#"{"ID":1,"AvtaleGiro":false,"AvtaleGiro":true}"#,
+            r#"{"ID":1,"AvtaleGiro":true,"AvtaleGiro":false,"AvtaleGiro":true}"#,
+            r#"{"ID":1,"AvtaleGiro":false,"avtalegiro":true}"#,
+            r#"{"ID":1,"avtalegiro":false,"Sellers":[],"sellers":[]}"#,
+            r#"{"ID":1,"CustomerQuotes":[],"Sellers":[1],"AcceptableDelta4CustomerPayment":0.0}"#,
+            r#"{"ID":1,"Unknown":null,"GLN":"","WebUrl":null,"webUrl":null}"#,
+            r#"{"ID":1,"Info":{"Deleted":false,"Deleted":true,"CreatedBy":null,"StatusCode":0}}"#,
+            r#"{"ID":1,"Info":{"ID":5,"deleted":false,"DefaultBankAccountID":null,"BankAccounts":[]}}"#,
+            r#"{"ID":1,"Info":{"Contacts":[{"Info":{"Name":"x","CreatedBy":null}}]}}"#,
+            r#"{"ID":1,"AvtaleGiro":nul}"#,
+        ] {
+            check(text);
+        }
     }
 
     fn created(v: Value) -> Customer {

@@ -86,6 +86,10 @@ enum Casing {
     /// spelling. Two spellings of one property in one object are refused; the same
     /// spelling twice keeps the last (as reading into a `Value` does).
     AnyCase,
+    /// [`Casing::AnyCase`], for an import ([`customers_for_import`]): the customer's and its
+    /// `Info`'s unmodelled properties whose value is the empty template's are left out of
+    /// `extra` (an import drops them), without a name or an entry made for them.
+    Import,
 }
 
 /// An object type of the model, read property by property from a map.
@@ -268,8 +272,8 @@ impl Seen {
         }
         match casing {
             Casing::Exact => Err(E::duplicate_field(canonical)),
-            Casing::AnyCase if self.spelling(canonical) == key => Ok(()),
-            Casing::AnyCase => Err(E::custom(format_args!(
+            Casing::AnyCase | Casing::Import if self.spelling(canonical) == key => Ok(()),
+            Casing::AnyCase | Casing::Import => Err(E::custom(format_args!(
                 "`{canonical}` is given twice with different casing"
             ))),
         }
@@ -287,23 +291,43 @@ impl Seen {
         level_names: usize,
         key: Cow<'de, str>,
         casing: Casing,
+        template: Option<&JsonMap>,
     ) -> Result<(), A::Error> {
         let name = match known {
             Some((place, canonical)) => {
                 let bit = 1u64 << place;
-                self.given(canonical, &key, self.names & bit != 0, casing)?;
+                let again = self.names & bit != 0;
+                self.given(canonical, &key, again, casing)?;
                 self.names |= bit;
+                if let Some(empty) = template.and_then(|t| t.get(canonical)) {
+                    let value: Value = map.next_value()?;
+                    if value == *empty {
+                        // Left out; the last value given is the one kept, so an earlier
+                        // one goes too.
+                        if again {
+                            self.extra.retain(|(k, _)| k != canonical);
+                        }
+                        return Ok(());
+                    }
+                    self.push(canonical.to_owned(), value, level_names);
+                    return Ok(());
+                }
                 canonical.to_owned()
             }
             None => key.into_owned(),
         };
         let value = map.next_value()?;
+        self.push(name, value, level_names);
+        Ok(())
+    }
+
+    /// Keeps a property for `extra`.
+    fn push(&mut self, name: String, value: Value, level_names: usize) {
         if self.extra.capacity() == 0 {
             // Room for every name the level knows, at once rather than doubling up to it.
             self.extra.reserve(level_names);
         }
         self.extra.push((name, value));
-        Ok(())
     }
 
     /// The properties kept, as a map; a name given twice keeps its last value (as a
@@ -386,6 +410,10 @@ macro_rules! wire_object {
                 let level: &Level = &$level;
                 let mut out = $name::default();
                 let mut seen = Seen::default();
+                let template = match casing {
+                    Casing::Import => level.template(),
+                    _ => None,
+                };
                 while let Some(key) = map.next_key_seed(KeySeed)? {
                     // The level's entry for another spelling, looked up once.
                     let mut known = None;
@@ -409,6 +437,7 @@ macro_rules! wire_object {
                             level.keys.len() + level.relations.len(),
                             key,
                             casing,
+                            template,
                         )?;
                         continue;
                     };
@@ -639,6 +668,18 @@ pub fn customers_any_case<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Custome
     ListSeed(Customer::seed(Casing::AnyCase)).deserialize(d)
 }
 
+/// [`customer_any_case`] for an import (`apply` in `Mode::Import`): the customer's and its
+/// `Info`'s unmodelled properties equal to their empty value ([`customer_template`],
+/// [`info_template`]) are left out of `extra`, as the import would drop them.
+pub fn customer_for_import<'de, D: Deserializer<'de>>(d: D) -> Result<Customer, D::Error> {
+    Customer::seed(Casing::Import).deserialize(d)
+}
+
+/// [`customer_for_import`] for a list of customers.
+pub fn customers_for_import<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Customer>, D::Error> {
+    ListSeed(Customer::seed(Casing::Import)).deserialize(d)
+}
+
 /// The 400 body (seed: "Validation Response").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ValidationObject {
@@ -743,6 +784,18 @@ impl Level {
     /// The property's canonical spelling, matched ignoring ASCII case.
     pub fn key(&self, name: &str) -> Option<&'static str> {
         self.lookup(name).map(|(_, k)| k)
+    }
+
+    /// The empty values of the level's unmodelled properties an import drops: the
+    /// customer's ([`customer_template`]) and its `Info`'s ([`info_template`]).
+    fn template(&self) -> Option<&'static JsonMap> {
+        if std::ptr::eq(self, &CUSTOMER) {
+            Some(customer_template())
+        } else if std::ptr::eq(self, &INFO) {
+            Some(info_template())
+        } else {
+            None
+        }
     }
 
     /// [`Level::key`], with the name's place among the level's names (below 64).
