@@ -291,7 +291,7 @@ impl Seen {
         level_names: usize,
         key: Cow<'de, str>,
         casing: Casing,
-        template: Option<&JsonMap>,
+        template: Option<&[Option<&Value>]>,
     ) -> Result<(), A::Error> {
         let name = match known {
             Some((place, canonical)) => {
@@ -299,7 +299,8 @@ impl Seen {
                 let again = self.names & bit != 0;
                 self.given(canonical, &key, again, casing)?;
                 self.names |= bit;
-                if let Some(empty) = template.and_then(|t| t.get(canonical)) {
+                if let Some(empty) = template.and_then(|t| t.get(place as usize).copied().flatten())
+                {
                     let value: Value = map.next_value()?;
                     if value == *empty {
                         // Left out; the last value given is the one kept, so an earlier
@@ -788,14 +789,30 @@ impl Level {
 
     /// The empty values of the level's unmodelled properties an import drops: the
     /// customer's ([`customer_template`]) and its `Info`'s ([`info_template`]).
-    fn template(&self) -> Option<&'static JsonMap> {
+    /// By the name's place among the level's names (as [`Level::lookup`] gives it).
+    fn template(&'static self) -> Option<&'static [Option<&'static Value>]> {
+        static CUSTOMER_EMPTY: LazyLock<Vec<Option<&'static Value>>> =
+            LazyLock::new(|| CUSTOMER.by_place(customer_template()));
+        static INFO_EMPTY: LazyLock<Vec<Option<&'static Value>>> =
+            LazyLock::new(|| INFO.by_place(info_template()));
         if std::ptr::eq(self, &CUSTOMER) {
-            Some(customer_template())
+            Some(&CUSTOMER_EMPTY)
         } else if std::ptr::eq(self, &INFO) {
-            Some(info_template())
+            Some(&INFO_EMPTY)
         } else {
             None
         }
+    }
+
+    /// Each of the level's names' value in `values`, by the name's place.
+    fn by_place(&self, values: &'static JsonMap) -> Vec<Option<&'static Value>> {
+        self.keys
+            .iter()
+            .copied()
+            .chain(self.relations.iter().map(|(k, _)| *k))
+            .take(64)
+            .map(|k| values.get(k))
+            .collect()
     }
 
     /// [`Level::key`], with the name's place among the level's names (below 64).
