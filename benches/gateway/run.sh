@@ -4,6 +4,9 @@
 #   1. client -> upstream                      (an odata system: custgate serving odata)
 #   2. client -> nginx (plain reverse proxy, keep-alive to the upstream) -> upstream
 #   3. client -> custgate (front `tenant`, upstream `odata`) -> upstream
+#   4. the control: client -> a bare actix-web + reqwest proxy (benches/gateway/floor.rs:
+#      no authentication, translation or resilience) -> upstream, which shows what the
+#      framework alone costs next to nginx
 #
 # Cases 1 and 2 send the upstream request custgate itself sends for case 3 (the odata
 # query that finds a customer by name), so the three differ only by what is in between.
@@ -31,14 +34,15 @@ WORKERS=${WORKERS:-1}
 UP_PORT=${UP_PORT:-18091}
 NGINX_PORT=${NGINX_PORT:-18092}
 GW_PORT=${GW_PORT:-18093}
+FLOOR_PORT=${FLOOR_PORT:-18094}
 for tool in wrk nginx curl; do
   command -v "$tool" >/dev/null || { echo "$tool is required: apt-get install $tool" >&2; exit 1; }
 done
 
-cargo build --release --quiet --bin custgate --example load-rate
+cargo build --release --quiet --bin custgate --example load-rate --example gateway-floor
 TMP=$(mktemp -d)
 cleanup() {
-  kill "${UP_PID:-}" "${GW_PID:-}" 2>/dev/null || true
+  kill "${UP_PID:-}" "${GW_PID:-}" "${FLOOR_PID:-}" 2>/dev/null || true
   [ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null || true
   rm -rf "$TMP"
 }
@@ -112,10 +116,16 @@ UPSTREAM_PATH="/api/biz/customers?filter=$(python3 -c "import urllib.parse,sys; 
 UP_AUTH=(-H "Authorization: Bearer dev-odata-demo" -H "CompanyKey: 11111111-1111-4111-8111-111111111111")
 GW_AUTH=(-H "Authorization: Bearer $TOKEN")
 
+target/release/examples/gateway-floor "$FLOOR_PORT" "http://127.0.0.1:$UP_PORT${UPSTREAM_PATH/Bench%2000042/\{name\}}" \
+  "Authorization: Bearer dev-odata-demo" "CompanyKey: 11111111-1111-4111-8111-111111111111" "Accept: application/json" & FLOOR_PID=$!
+wait_for_port() { for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; exit 1; }
+wait_for_port "$FLOOR_PORT"
+
 # Every case answers the same customer before anything is measured.
 curl -sf "${UP_AUTH[@]}" "http://127.0.0.1:$UP_PORT$UPSTREAM_PATH" | grep -q "$NAME"
 curl -sf "${UP_AUTH[@]}" "http://127.0.0.1:$NGINX_PORT$UPSTREAM_PATH" | grep -q "$NAME"
 curl -sf "${GW_AUTH[@]}" "http://127.0.0.1:$GW_PORT$FRONT" | grep -q "$NAME"
+curl -sf "http://127.0.0.1:$FLOOR_PORT$FRONT" | grep -q "$NAME"
 
 rps() { wrk -t2 -c"$CONNS" -d"${DURATION}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
 warm() { wrk -t2 -c"$CONNS" -d"${WARMUP}s" "$@" >/dev/null; }
@@ -127,24 +137,30 @@ median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[
 DIRECT_URL="http://127.0.0.1:$UP_PORT$UPSTREAM_PATH"
 NGINX_URL="http://127.0.0.1:$NGINX_PORT$UPSTREAM_PATH"
 GW_URL="http://127.0.0.1:$GW_PORT$FRONT"
-warm "${UP_AUTH[@]}" "$DIRECT_URL"; warm "${UP_AUTH[@]}" "$NGINX_URL"; warm "${GW_AUTH[@]}" "$GW_URL"
+FLOOR_URL="http://127.0.0.1:$FLOOR_PORT$FRONT"
+warm "${UP_AUTH[@]}" "$DIRECT_URL"; warm "${UP_AUTH[@]}" "$NGINX_URL"; warm "${GW_AUTH[@]}" "$GW_URL"; warm "$FLOOR_URL"
 
 echo "throughput (wrk, $CONNS connections, ${DURATION}s each, $ROUNDS round(s)) ..."
-printf '%-6s %12s %12s %12s %16s\n' "round" "direct r/s" "nginx r/s" "custgate r/s" "custgate/nginx"
+printf '%-6s %12s %12s %12s %12s %16s %14s\n' "round" "direct r/s" "nginx r/s" "custgate r/s" "floor r/s" "custgate/nginx" "floor/nginx"
 ratios=()
+floor_ratios=()
 for round in $(seq 1 "$ROUNDS"); do
   direct_rps=$(rps "${UP_AUTH[@]}" "$DIRECT_URL")
   nginx_rps=$(rps "${UP_AUTH[@]}" "$NGINX_URL")
   gw_rps=$(rps "${GW_AUTH[@]}" "$GW_URL")
+  floor_rps=$(rps "$FLOOR_URL")
   ratios+=("$(ratio "$gw_rps" "$nginx_rps")")
-  printf '%-6s %12s %12s %12s %16s\n' "$round" "$direct_rps" "$nginx_rps" "$gw_rps" "${ratios[-1]}"
+  floor_ratios+=("$(ratio "$floor_rps" "$nginx_rps")")
+  printf '%-6s %12s %12s %12s %12s %16s %14s\n' "$round" "$direct_rps" "$nginx_rps" "$gw_rps" "$floor_rps" "${ratios[-1]}" "${floor_ratios[-1]}"
 done
 median_ratio=$(echo "${ratios[*]}" | median)
+median_floor=$(echo "${floor_ratios[*]}" | median)
 
 echo "latency at $RATE req/s (${DURATION}s each) ..."
 direct_lat=$(lat "$DIRECT_URL" "Authorization: Bearer dev-odata-demo" "CompanyKey: 11111111-1111-4111-8111-111111111111")
 nginx_lat=$(lat "$NGINX_URL" "Authorization: Bearer dev-odata-demo" "CompanyKey: 11111111-1111-4111-8111-111111111111")
 gw_lat=$(lat "$GW_URL" "Authorization: Bearer $TOKEN")
+floor_lat=$(lat "$FLOOR_URL")
 
 p99() { field p99_us "$1"; }
 printf '\n%-34s %12s %10s %10s %10s %8s\n' "path (last round)" "wrk r/s" "p50 us" "p99 us" "+p99 us" "errors"
@@ -152,6 +168,8 @@ row() { printf '%-34s %12s %10s %10s %10s %8s\n' "$1" "$2" "$(field p50_us "$3")
 row "client -> upstream" "$direct_rps" "$direct_lat" "-"
 row "client -> nginx -> upstream" "$nginx_rps" "$nginx_lat" "$(( $(p99 "$nginx_lat") - $(p99 "$direct_lat") ))"
 row "client -> custgate -> upstream" "$gw_rps" "$gw_lat" "$(( $(p99 "$gw_lat") - $(p99 "$direct_lat") ))"
+row "client -> floor -> upstream" "$floor_rps" "$floor_lat" "$(( $(p99 "$floor_lat") - $(p99 "$direct_lat") ))"
 echo
 echo "custgate / nginx throughput: $median_ratio (median of $ROUNDS round(s); target >= 1.0)"
+echo "floor / nginx throughput (the control): $median_floor"
 echo "custgate added p99 at $RATE req/s: $(( $(p99 "$gw_lat") - $(p99 "$direct_lat") )) us (target <= 1000)"
