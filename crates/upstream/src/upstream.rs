@@ -8,8 +8,11 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::{Bytes, BytesMut};
 use chrono::SecondsFormat;
 use custgate_core::{Error, ErrorKind};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use prometheus_client::metrics::gauge::Gauge;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 use tracing::field::Empty;
@@ -21,6 +24,12 @@ use crate::{status_error, UpstreamConfig, UpstreamMetrics};
 
 /// How much of an upstream's error body goes into the log.
 const LOGGED_BODY_BYTES: usize = 1024;
+
+const USER_AGENT_VALUE: &str = concat!("custgate/", env!("CARGO_PKG_VERSION"));
+
+/// The pooled HTTP/1.1 client requests are sent with (plain or TLS).
+type HttpClient =
+    hyper_util::client::legacy::Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// A handle on one upstream system. Cheap to clone: clones share the connection pool,
 /// the circuit breaker, the concurrency limit and the metrics.
@@ -38,7 +47,11 @@ struct Inner {
     name: String,
     config: UpstreamConfig,
     base: url::Url,
-    http: reqwest::Client,
+    /// What the dialect clients build requests with (never sends them).
+    builder: reqwest::Client,
+    /// What sends them: hyper's pooled client without reqwest's layers (whose redirect
+    /// policy alone parsed every request's URL again).
+    http: HttpClient,
     breaker: Breaker,
     permits: Semaphore,
     metrics: OnceLock<Attached>,
@@ -82,6 +95,9 @@ enum Failure {
     Transport,
     /// The answer was larger than allowed: the same call would get it again.
     TooLarge,
+    /// The request could not be put on the wire (a streaming body, a URL that is not a
+    /// request target): nothing was sent, and sending it again would fail the same way.
+    Unsendable,
 }
 
 struct Failed {
@@ -113,6 +129,7 @@ impl Failure {
             Failure::Connect | Failure::Transport => "unavailable",
             Failure::Timeout => "timeout",
             Failure::TooLarge => "too_large",
+            Failure::Unsendable => "unsendable",
         }
     }
 }
@@ -124,14 +141,22 @@ impl Upstream {
     pub fn new(name: impl Into<String>, config: UpstreamConfig) -> Result<Upstream, Error> {
         config.check()?;
         let base = config.base()?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
-            .timeout(config.request_timeout())
+        let builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .pool_max_idle_per_host(config.pool_max_idle_per_host)
-            .user_agent(concat!("custgate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::unexpected(format!("cannot build the HTTP client: {e}")))?;
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(Duration::from_millis(config.connect_timeout_ms)));
+        connector.set_nodelay(true);
+        connector.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
+        let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(config.pool_max_idle_per_host)
+            .build(connector);
         let breaker = Breaker::new(
             config.breaker.failure_threshold,
             Duration::from_millis(config.breaker.open_ms),
@@ -142,6 +167,7 @@ impl Upstream {
                 name: name.into(),
                 config,
                 base,
+                builder,
                 http,
                 breaker,
                 permits,
@@ -186,9 +212,10 @@ impl Upstream {
         &self.inner.config
     }
 
-    /// The pooled client, to build requests for [`Upstream::send`].
+    /// The client to build requests for [`Upstream::send`] with (which sends them over
+    /// its own pool).
     pub fn http(&self) -> &reqwest::Client {
-        &self.inner.http
+        &self.inner.builder
     }
 
     /// The base URL joined with a relative path (a leading slash is ignored).
@@ -404,21 +431,45 @@ impl Upstream {
         Ok(outcome)
     }
 
-    /// Sends and reads the whole (capped) body.
+    /// Sends and reads the whole (capped) body, within the request timeout.
     async fn exchange(&self, request: reqwest::Request) -> Outcome {
         let name = self.name();
+        let limit = self.inner.config.request_timeout();
+        match tokio::time::timeout(limit, self.exchange_untimed(request)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Failed {
+                error: Error::new(
+                    ErrorKind::UpstreamTimeout,
+                    format!("upstream {name} did not answer in time"),
+                )
+                .with_context("upstream", name.to_owned())
+                .with_context(
+                    "cause",
+                    format!(
+                        "no whole answer within {} ms",
+                        self.inner.config.request_timeout_ms
+                    ),
+                ),
+                failure: Failure::Timeout,
+            }),
+        }
+    }
+
+    async fn exchange_untimed(&self, request: reqwest::Request) -> Outcome {
+        let name = self.name();
+        let request = into_http(name, &request)?;
         let response = self
             .inner
             .http
-            .execute(request)
+            .request(request)
             .await
-            .map_err(|e| failed(name, e))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = read_body(name, response, self.inner.config.max_response_bytes).await?;
+            .map_err(|e| failed(name, &e, e.is_connect()))?;
+        let (parts, body) = response.into_parts();
+        let limit = self.inner.config.max_response_bytes;
+        let body = read_body(name, &parts.headers, body, limit).await?;
         Ok(Answer {
-            status,
-            headers,
+            status: parts.status.as_u16(),
+            headers: parts.headers,
             body,
         })
     }
@@ -514,33 +565,66 @@ fn whole_seconds(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
+/// The request as hyper sends it: the built request's method, URL, headers and (buffered)
+/// body, with our user agent unless the client set one.
+fn into_http(
+    upstream: &str,
+    request: &reqwest::Request,
+) -> Result<http::Request<Full<Bytes>>, Failed> {
+    // Neither the URL nor the body is quoted: some upstreams carry a key in the URL.
+    let unsendable = |why: &str| Failed {
+        error: Error::unexpected(format!(
+            "cannot send a request to upstream {upstream}: {why}"
+        )),
+        failure: Failure::Unsendable,
+    };
+    let body = match request.body() {
+        None => Bytes::new(),
+        Some(b) => match b.as_bytes() {
+            Some(bytes) => Bytes::copy_from_slice(bytes),
+            None => return Err(unsendable("its body is a stream")),
+        },
+    };
+    let uri: http::Uri = request
+        .url()
+        .as_str()
+        .parse()
+        .map_err(|_| unsendable("its URL is not a request target"))?;
+    let mut out = http::Request::new(Full::new(body));
+    *out.method_mut() = request.method().clone();
+    *out.uri_mut() = uri;
+    *out.headers_mut() = request.headers().clone();
+    out.headers_mut()
+        .entry(USER_AGENT)
+        .or_insert(HeaderValue::from_static(USER_AGENT_VALUE));
+    Ok(out)
+}
+
 /// A failure without an answer, as a canonical error that never holds the URL (some
-/// upstreams carry a key in it) but does hold the chain of causes.
-fn failed(upstream: &str, e: reqwest::Error) -> Failed {
-    let e = e.without_url();
-    let (failure, kind, what) = if e.is_connect() {
-        let kind = if e.is_timeout() {
+/// upstreams carry a key in it) but does hold the chain of causes. `connect`: no
+/// connection was made, so nothing was sent.
+fn failed(upstream: &str, e: &(dyn std::error::Error + 'static), connect: bool) -> Failed {
+    let mut cause = e.to_string();
+    let mut timed_out = false;
+    let mut source = e.source();
+    while let Some(s) = source {
+        cause.push_str(": ");
+        cause.push_str(&s.to_string());
+        timed_out |= s
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
+        source = s.source();
+    }
+    let (failure, kind, what) = if connect {
+        let kind = if timed_out {
             ErrorKind::UpstreamTimeout
         } else {
             ErrorKind::UpstreamUnavailable
         };
         (Failure::Connect, kind, "could not be reached")
-    } else if e.is_timeout() {
-        (
-            Failure::Timeout,
-            ErrorKind::UpstreamTimeout,
-            "did not answer in time",
-        )
     } else {
         (Failure::Transport, ErrorKind::UpstreamUnavailable, "failed")
     };
-    let mut cause = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        cause.push_str(": ");
-        cause.push_str(&s.to_string());
-        source = s.source();
-    }
     Failed {
         error: Error::new(kind, format!("upstream {upstream} {what}"))
             .with_context("upstream", upstream.to_owned())
@@ -553,14 +637,24 @@ fn failed(upstream: &str, e: reqwest::Error) -> Failed {
 /// is refused before reading, and reading stops as soon as the count passes it.
 async fn read_body(
     upstream: &str,
-    mut response: reqwest::Response,
+    headers: &HeaderMap,
+    mut body: hyper::body::Incoming,
     limit: usize,
 ) -> Result<Bytes, Failed> {
-    if response.content_length().is_some_and(|n| n > limit as u64) {
+    let declared = headers
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large(upstream, limit));
     }
-    let mut buf = BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| failed(upstream, e))? {
+    let capacity = declared.map_or(0, |n| usize::try_from(n).unwrap_or(limit));
+    let mut buf = BytesMut::with_capacity(capacity);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| failed(upstream, &e, false))?;
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
         if buf.len() + chunk.len() > limit {
             return Err(too_large(upstream, limit));
         }
