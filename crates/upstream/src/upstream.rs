@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use prometheus_client::metrics::gauge::Gauge;
-use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, USER_AGENT};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 use tracing::field::Empty;
@@ -566,7 +566,8 @@ fn whole_seconds(d: Duration) -> u64 {
 }
 
 /// The request as hyper sends it: the built request's method, URL, headers and (buffered)
-/// body, with our user agent unless the client set one.
+/// body, with our user agent and `Accept: */*` unless the client set its own (the
+/// headers reqwest's client added when it sent requests itself).
 fn into_http(
     upstream: &str,
     request: &reqwest::Request,
@@ -594,9 +595,13 @@ fn into_http(
     *out.method_mut() = request.method().clone();
     *out.uri_mut() = uri;
     *out.headers_mut() = request.headers().clone();
-    out.headers_mut()
+    let headers = out.headers_mut();
+    headers
         .entry(USER_AGENT)
         .or_insert(HeaderValue::from_static(USER_AGENT_VALUE));
+    headers
+        .entry(ACCEPT)
+        .or_insert(HeaderValue::from_static("*/*"));
     Ok(out)
 }
 

@@ -20,6 +20,9 @@ use tracing::Instrument;
 struct Request {
     method: String,
     target: String,
+    /// The header lines, as sent.
+    head: String,
+    body: Vec<u8>,
 }
 
 /// A server on 127.0.0.1 and the number of requests it has read.
@@ -95,6 +98,8 @@ async fn read_request(stream: &mut TcpStream) -> Option<Request> {
     Some(Request {
         method: parts.next()?.to_owned(),
         target: parts.next()?.to_owned(),
+        body: buf[head_end..head_end + length].to_vec(),
+        head,
     })
 }
 
@@ -633,4 +638,60 @@ async fn each_attempt_is_a_child_span_and_no_url_or_secret_reaches_the_logs() {
     for leak in ["KEY4242", "HEADERSECRET", server.base.trim_end_matches('/')] {
         assert!(!text.contains(leak), "{leak} in logs: {text}");
     }
+}
+
+#[tokio::test]
+async fn requests_go_out_as_built_with_our_user_agent_and_a_default_accept() {
+    let seen = Arc::new(Mutex::new(Vec::<Request>::new()));
+    let log = seen.clone();
+    let server = serve(move |_, request, stream| {
+        log.lock().unwrap().push(request);
+        respond(stream, 200, &[], b"{}")
+    })
+    .await;
+    let u = upstream(config(&server.base));
+    let rb = u
+        .http()
+        .post(u.url("api/customer?x=a%20b").unwrap())
+        .header("X-Key", "k")
+        .json(&serde_json::json!({"name": "Å"}));
+    assert_eq!(u.send("create", rb).await.unwrap().0, 200);
+    let rb = u
+        .http()
+        .get(u.url("api/customer").unwrap())
+        .header("Accept", "application/json");
+    assert_eq!(u.send("get", rb).await.unwrap().0, 200);
+
+    let seen = seen.lock().unwrap();
+    let header = |r: &Request, name: &str| {
+        r.head.lines().find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+        })
+    };
+    let post = &seen[0];
+    assert_eq!(
+        (post.method.as_str(), post.target.as_str()),
+        ("POST", "/api/customer?x=a%20b")
+    );
+    assert_eq!(post.body, "{\"name\":\"Å\"}".as_bytes());
+    assert_eq!(header(post, "content-length").as_deref(), Some("13"));
+    assert_eq!(
+        header(post, "content-type").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(header(post, "x-key").as_deref(), Some("k"));
+    assert_eq!(header(post, "accept").as_deref(), Some("*/*"));
+    assert!(header(post, "user-agent").unwrap().starts_with("custgate/"));
+    assert_eq!(
+        header(post, "host"),
+        Some(server.base[7..server.base.len() - 1].to_owned())
+    );
+    let get = &seen[1];
+    assert_eq!(
+        (get.method.as_str(), get.target.as_str()),
+        ("GET", "/api/customer")
+    );
+    assert_eq!(header(get, "accept").as_deref(), Some("application/json"));
+    assert!(get.body.is_empty());
 }
