@@ -40,7 +40,7 @@ fn duration_histogram() -> Histogram {
 /// - `upstream_requests` (a counter, so `upstream_requests_total` when encoded): every
 ///   attempt, and every call refused before an attempt, by upstream, operation and
 ///   outcome (`ok`, `redirect`, `http_4xx`, `rate_limited`, `http_5xx`, `timeout`,
-///   `unavailable`, `too_large`, `unsendable`, `circuit_open`, `saturated`);
+///   `unavailable`, `too_large`, `circuit_open`, `saturated`);
 /// - `upstream_request_duration_seconds`: the latency of each attempt that was sent, by
 ///   upstream and operation;
 /// - `upstream_breaker_state`: 0 closed, 1 half-open, 2 open, by upstream, as of the

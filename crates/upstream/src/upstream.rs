@@ -27,6 +27,9 @@ const LOGGED_BODY_BYTES: usize = 1024;
 
 const USER_AGENT_VALUE: &str = concat!("custgate/", env!("CARGO_PKG_VERSION"));
 
+/// A request as it goes on the wire.
+type HttpRequest = http::Request<Full<Bytes>>;
+
 /// The pooled HTTP/1.1 client requests are sent with (plain or TLS).
 type HttpClient =
     hyper_util::client::legacy::Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
@@ -95,9 +98,6 @@ enum Failure {
     Transport,
     /// The answer was larger than allowed: the same call would get it again.
     TooLarge,
-    /// The request could not be put on the wire (a streaming body, a URL that is not a
-    /// request target): nothing was sent, and sending it again would fail the same way.
-    Unsendable,
 }
 
 struct Failed {
@@ -129,7 +129,6 @@ impl Failure {
             Failure::Connect | Failure::Transport => "unavailable",
             Failure::Timeout => "timeout",
             Failure::TooLarge => "too_large",
-            Failure::Unsendable => "unsendable",
         }
     }
 }
@@ -272,22 +271,22 @@ impl Upstream {
         request: reqwest::RequestBuilder,
     ) -> Result<(u16, HeaderMap, Bytes), Error> {
         let name = self.name();
-        let mut request = request.build().map_err(|e| {
+        let built = request.build().map_err(|e| {
             Error::unexpected(format!(
                 "cannot build a request to upstream {name}: {}",
                 e.without_url()
             ))
         })?;
+        // Checked before any attempt: a request that cannot be sent tells nothing about
+        // the upstream, so it touches neither the breaker nor the metrics.
+        let mut request = into_http(name, &built)?;
+        drop(built);
         let idempotent = idempotent(request.method());
         let retry = &self.inner.config.retry;
         let mut attempt = 1;
         let mut previous: Option<Outcome> = None;
         loop {
-            let copy = if attempt < retry.max_attempts {
-                request.try_clone()
-            } else {
-                None
-            };
+            let copy = (attempt < retry.max_attempts).then(|| copy_request(&request));
             let outcome = match self.attempt(operation, attempt, request).await {
                 Ok(outcome) => outcome,
                 // A retry refused: what the last attempt got says more than the refusal.
@@ -337,7 +336,7 @@ impl Upstream {
         &self,
         operation: &'static str,
         attempt: u32,
-        request: reqwest::Request,
+        request: HttpRequest,
     ) -> Result<Outcome, Error> {
         let inner = &*self.inner;
         let pass = match inner.breaker.admit() {
@@ -432,7 +431,7 @@ impl Upstream {
     }
 
     /// Sends and reads the whole (capped) body, within the request timeout.
-    async fn exchange(&self, request: reqwest::Request) -> Outcome {
+    async fn exchange(&self, request: HttpRequest) -> Outcome {
         let name = self.name();
         let limit = self.inner.config.request_timeout();
         match tokio::time::timeout(limit, self.exchange_untimed(request)).await {
@@ -455,9 +454,8 @@ impl Upstream {
         }
     }
 
-    async fn exchange_untimed(&self, request: reqwest::Request) -> Outcome {
+    async fn exchange_untimed(&self, request: HttpRequest) -> Outcome {
         let name = self.name();
-        let request = into_http(name, &request)?;
         let response = self
             .inner
             .http
@@ -568,16 +566,12 @@ fn whole_seconds(d: Duration) -> u64 {
 /// The request as hyper sends it: the built request's method, URL, headers and (buffered)
 /// body, with our user agent and `Accept: */*` unless the client set its own (the
 /// headers reqwest's client added when it sent requests itself).
-fn into_http(
-    upstream: &str,
-    request: &reqwest::Request,
-) -> Result<http::Request<Full<Bytes>>, Failed> {
+fn into_http(upstream: &str, request: &reqwest::Request) -> Result<HttpRequest, Error> {
     // Neither the URL nor the body is quoted: some upstreams carry a key in the URL.
-    let unsendable = |why: &str| Failed {
-        error: Error::unexpected(format!(
+    let unsendable = |why: &str| {
+        Error::unexpected(format!(
             "cannot send a request to upstream {upstream}: {why}"
-        )),
-        failure: Failure::Unsendable,
+        ))
     };
     let body = match request.body() {
         None => Bytes::new(),
@@ -603,6 +597,16 @@ fn into_http(
         .entry(ACCEPT)
         .or_insert(HeaderValue::from_static("*/*"));
     Ok(out)
+}
+
+/// Another copy of a request, for a retry (the body is shared, not copied).
+fn copy_request(request: &HttpRequest) -> HttpRequest {
+    let mut copy = http::Request::new(request.body().clone());
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    copy
 }
 
 /// A failure without an answer, as a canonical error that never holds the URL (some
