@@ -269,14 +269,14 @@ fn upstream_error(status: u16, body: &[u8]) -> Error {
 }
 
 /// An answer's JSON: `null` when the body is empty.
-fn answer_value(body: &[u8], max_depth: usize) -> Result<Value> {
+pub(crate) fn answer_value(body: &[u8], max_depth: usize) -> Result<Value> {
     if body.is_empty() {
         return Ok(Value::Null);
     }
     upstream::parse_json(UPSTREAM, body, max_depth)
 }
 
-fn unreadable(e: Error) -> Error {
+pub(crate) fn unreadable(e: Error) -> Error {
     Error::new(
         ErrorKind::UpstreamUnavailable,
         format!(

@@ -1914,7 +1914,7 @@ fn locate_part(part: &Part, v: &Value) -> Option<String> {
     found.or_else(|| (!v.is_object()).then(String::new))
 }
 
-fn join_path(prefix: &str, path: &str) -> String {
+pub(crate) fn join_path(prefix: &str, path: &str) -> String {
     match (prefix.is_empty(), path.is_empty()) {
         (true, _) => path.to_owned(),
         (_, true) => prefix.to_owned(),

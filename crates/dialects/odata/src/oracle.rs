@@ -8,7 +8,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::wire::{self, JsonMap, Level, Patch};
+use crate::convert::join_path;
+use crate::wire::{self, JsonMap, Patch};
 
 fn patch<A, B>(p: Patch<A>, f: impl FnOnce(A) -> B) -> Patch<B> {
     match p {
@@ -141,75 +142,6 @@ impl From<CurrencyCode> for wire::CurrencyCode {
 }
 
 // ---------------------------------------------------------------------------------------
-// The old `wire::normalize_keys`.
-// ---------------------------------------------------------------------------------------
-
-pub fn normalize_keys(value: &mut Value, level: &Level, path: &str) -> Result<(), String> {
-    normalize(value, level).map_err(|steps| {
-        let mut path = path.to_owned();
-        for step in steps.iter().rev() {
-            match step {
-                Step::Key(k) => {
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    path.push_str(k);
-                }
-                Step::Index(i) => path.push_str(&format!("[{i}]")),
-            }
-        }
-        path
-    })
-}
-
-enum Step {
-    Key(String),
-    Index(usize),
-}
-
-fn normalize(value: &mut Value, level: &Level) -> Result<(), Vec<Step>> {
-    let within = |step: Step| {
-        move |mut steps: Vec<Step>| {
-            steps.push(step);
-            steps
-        }
-    };
-    match value {
-        Value::Array(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                normalize(item, level).map_err(within(Step::Index(i)))?;
-            }
-        }
-        Value::Object(map) if map.keys().all(|k| level.key(k).is_none_or(|c| c == k)) => {
-            for (k, v) in map.iter_mut() {
-                if let Some((_, Some(next))) = level.relation(k) {
-                    normalize(v, next).map_err(within(Step::Key(k.clone())))?;
-                }
-            }
-        }
-        Value::Object(map) => {
-            let old = std::mem::take(map);
-            for (k, mut v) in old {
-                let canonical = level.key(&k).map(str::to_owned).unwrap_or(k);
-                if let Some((_, Some(next))) = level.relation(&canonical) {
-                    normalize(&mut v, next).map_err(within(Step::Key(canonical.clone())))?;
-                }
-                match map.entry(canonical) {
-                    serde_json::map::Entry::Vacant(e) => {
-                        e.insert(v);
-                    }
-                    serde_json::map::Entry::Occupied(e) => {
-                        return Err(vec![Step::Key(e.key().clone())]);
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------
 // The old `convert::parse_customer`.
 // ---------------------------------------------------------------------------------------
 
@@ -217,9 +149,10 @@ pub fn parse_customer(mut value: Value, path: &str) -> Result<wire::Customer, Er
     if !value.is_object() {
         return Err(Error::validation_field(path, "must be a customer object"));
     }
-    normalize_keys(&mut value, &wire::CUSTOMER, "").map_err(|clash| {
+    // Renaming the keys did not change with the one-pass readers: the live one serves.
+    wire::normalize_keys(&mut value, &wire::CUSTOMER, "").map_err(|clash| {
         Error::validation_field(
-            join_path(path, &clash),
+            join_path(path, &clash.path),
             "is given twice with different casing",
         )
     })?;
@@ -303,14 +236,6 @@ fn locate_part(part: &Part, v: &Value) -> Option<String> {
     found.or_else(|| (!v.is_object()).then(String::new))
 }
 
-fn join_path(prefix: &str, path: &str) -> String {
-    match (prefix.is_empty(), path.is_empty()) {
-        (true, _) => path.to_owned(),
-        (_, true) => prefix.to_owned(),
-        _ => format!("{prefix}.{path}"),
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // The old client reader (`client::import` over `custgate_upstream::parse_json`).
 // ---------------------------------------------------------------------------------------
@@ -321,24 +246,8 @@ pub mod client {
     use serde_json::Value;
 
     use super::*;
+    use crate::client::{answer_value as answer, unreadable};
     use crate::convert::{self, Mode};
-
-    fn unreadable(e: Error) -> Error {
-        Error::new(
-            ErrorKind::UpstreamUnavailable,
-            format!(
-                "upstream odata sent a customer we cannot read: {}",
-                e.message()
-            ),
-        )
-    }
-
-    fn answer(body: &[u8], max_depth: usize) -> Result<Value, Error> {
-        if body.is_empty() {
-            return Ok(Value::Null);
-        }
-        custgate_upstream::parse_json("odata", body, max_depth)
-    }
 
     pub fn import(v: Value) -> Result<Customer, Error> {
         let w = parse_customer(v, "").map_err(unreadable)?;
