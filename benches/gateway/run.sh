@@ -89,6 +89,8 @@ http {
 }
 NGINX
 nginx -c "$TMP/nginx.conf" -p "$TMP/nginx" -g 'daemon on;'
+for _ in $(seq 1 50); do [ -s "$TMP/nginx.pid" ] && break; sleep 0.1; done
+NGINX_PIDS="$(cat "$TMP/nginx.pid") $(pgrep -P "$(cat "$TMP/nginx.pid")" | tr '\n' ' ')"
 
 # custgate in gateway mode: tenant `demo` backed by the odata upstream.
 sed -e '/^\[tenants.demo\]$/,+1{/^backend = /d}' config/default.toml >"$TMP/gateway.toml"
@@ -127,7 +129,20 @@ curl -sf "${UP_AUTH[@]}" "http://127.0.0.1:$NGINX_PORT$UPSTREAM_PATH" | grep -q 
 curl -sf "${GW_AUTH[@]}" "http://127.0.0.1:$GW_PORT$FRONT" | grep -q "$NAME"
 curl -sf "http://127.0.0.1:$FLOOR_PORT$FRONT" | grep -q "$NAME"
 
-rps() { wrk -t2 -c"$CONNS" -d"${DURATION}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
+# CPU time (user + system, in clock ticks) the given processes have used so far, all threads.
+ticks() { local t=0 p; for p in "$@"; do t=$(( t + $(awk '{ print $14 + $15 }' "/proc/$p/stat") )); done; echo "$t"; }
+HZ=$(getconf CLK_TCK)
+# Requests/s under wrk; also sets CPU_PROXY and CPU_UP, the microseconds of CPU the proxy
+# (the pids in PROXY_PIDS, none for the direct case) and the upstream spent per request.
+rps_cpu() {
+  local p0 u0 out r
+  p0=$(ticks ${PROXY_PIDS:-}); u0=$(ticks "$UP_PID")
+  out=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" "$@")
+  r=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  CPU_PROXY=$(awk -v t="$(( $(ticks ${PROXY_PIDS:-}) - p0 ))" -v r="$r" -v d="$DURATION" -v hz="$HZ" 'BEGIN { printf "%.0f", t / hz * 1e6 / (r * d) }')
+  CPU_UP=$(awk -v t="$(( $(ticks "$UP_PID") - u0 ))" -v r="$r" -v d="$DURATION" -v hz="$HZ" 'BEGIN { printf "%.0f", t / hz * 1e6 / (r * d) }')
+  RPS=$r
+}
 warm() { wrk -t2 -c"$CONNS" -d"${WARMUP}s" "$@" >/dev/null; }
 lat() { target/release/examples/load-rate "$1" "$RATE" "$DURATION" "${@:2}"; }
 field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$2"; }
@@ -144,15 +159,23 @@ echo "throughput (wrk, $CONNS connections, ${DURATION}s each, $ROUNDS round(s)) 
 printf '%-6s %12s %12s %12s %12s %16s %14s\n' "round" "direct r/s" "nginx r/s" "custgate r/s" "floor r/s" "custgate/nginx" "floor/nginx"
 ratios=()
 floor_ratios=()
+cpu_rows=()
 for round in $(seq 1 "$ROUNDS"); do
-  direct_rps=$(rps "${UP_AUTH[@]}" "$DIRECT_URL")
-  nginx_rps=$(rps "${UP_AUTH[@]}" "$NGINX_URL")
-  gw_rps=$(rps "${GW_AUTH[@]}" "$GW_URL")
-  floor_rps=$(rps "$FLOOR_URL")
+  PROXY_PIDS="" rps_cpu "${UP_AUTH[@]}" "$DIRECT_URL"; direct_rps=$RPS; cpu_rows+=("$round direct - $CPU_UP")
+  PROXY_PIDS="$NGINX_PIDS" rps_cpu "${UP_AUTH[@]}" "$NGINX_URL"; nginx_rps=$RPS; cpu_rows+=("$round nginx $CPU_PROXY $CPU_UP")
+  PROXY_PIDS="$GW_PID" rps_cpu "${GW_AUTH[@]}" "$GW_URL"; gw_rps=$RPS; cpu_rows+=("$round custgate $CPU_PROXY $CPU_UP")
+  PROXY_PIDS="$FLOOR_PID" rps_cpu "$FLOOR_URL"; floor_rps=$RPS; cpu_rows+=("$round floor $CPU_PROXY $CPU_UP")
   ratios+=("$(ratio "$gw_rps" "$nginx_rps")")
   floor_ratios+=("$(ratio "$floor_rps" "$nginx_rps")")
   printf '%-6s %12s %12s %12s %12s %16s %14s\n' "$round" "$direct_rps" "$nginx_rps" "$gw_rps" "$floor_rps" "${ratios[-1]}" "${floor_ratios[-1]}"
 done
+# With client, proxy and upstream sharing the machine's cores, throughput follows the CPU
+# each request costs in total, so the proxies' own CPU per request is printed next to it.
+echo
+echo "CPU per request (us, user + system, all threads, from /proc/<pid>/stat)"
+printf '%-6s %-10s %10s %12s\n' "round" "path" "proxy us" "upstream us"
+for row in "${cpu_rows[@]}"; do printf '%-6s %-10s %10s %12s\n' $row; done
+echo
 median_ratio=$(echo "${ratios[*]}" | median)
 median_floor=$(echo "${floor_ratios[*]}" | median)
 
