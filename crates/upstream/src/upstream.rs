@@ -123,6 +123,12 @@ fn status_outcome(status: u16) -> &'static str {
     }
 }
 
+/// An answer that refuses the caller's request rather than tells of trouble upstream:
+/// any 4xx but 429, which asks to slow down.
+fn client_status(status: u16) -> bool {
+    status_outcome(status) == "http_4xx"
+}
+
 impl Failure {
     fn outcome(self) -> &'static str {
         match self {
@@ -265,6 +271,8 @@ impl Upstream {
     /// attempt is an `upstream.call` span below the current one. Errors are canonical:
     /// `UpstreamTimeout`, `UpstreamUnavailable` (temporary unless the body was too
     /// large), or the status's kind when a `Retry-After` asks for longer than allowed.
+    /// An error answer is logged with the start of its body, secrets redacted: a 4xx
+    /// other than 429 (the upstream refusing what was asked) at info, the rest at warn.
     pub async fn send(
         &self,
         operation: &'static str,
@@ -410,6 +418,16 @@ impl Upstream {
             m.all.observe(&m.label, operation, elapsed.as_secs_f64());
         }
         match &outcome {
+            // A 4xx mostly answers what the caller asked (a name that is not there, a
+            // field the upstream refuses): logged, but not as a sign of trouble upstream.
+            Ok(a) if client_status(a.status) => tracing::info!(
+                parent: &span,
+                upstream = %inner.name,
+                operation,
+                status = a.status,
+                body = %self.logged_body(&a.body),
+                "Upstream answered with an error status"
+            ),
             Ok(a) if !(200..300).contains(&a.status) => tracing::warn!(
                 parent: &span,
                 upstream = %inner.name,

@@ -640,6 +640,62 @@ async fn each_attempt_is_a_child_span_and_no_url_or_secret_reaches_the_logs() {
     }
 }
 
+/// Logs at INFO and above, as the gateway's default filter keeps them.
+fn info_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
+    let logs = Logs::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("custgate_upstream=info")
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn a_refused_request_is_logged_as_information_and_trouble_upstream_as_a_warning() {
+    let server = serve(|_, request, stream| async move {
+        let status = match request.target.as_str() {
+            "/missing" => 404,
+            "/invalid" => 422,
+            "/slow-down" => 429,
+            _ => 503,
+        };
+        respond(stream, status, &[], format!("said {status}").as_bytes()).await
+    })
+    .await;
+    let (logs, _guard) = info_logs();
+    let mut c = config(&server.base);
+    c.retry.max_attempts = 1;
+    let u = upstream(c);
+    for path in ["missing", "invalid", "slow-down", "down"] {
+        let rb = u.http().get(u.url(path).unwrap());
+        u.send("lookup", rb).await.unwrap();
+    }
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let level = |status: u16| {
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!("said {status}")))
+            .unwrap_or_else(|| panic!("no line for {status}: {text}"));
+        assert!(
+            line.contains("Upstream answered with an error status"),
+            "{line}"
+        );
+        if line.contains(" INFO ") {
+            "INFO"
+        } else if line.contains(" WARN ") {
+            "WARN"
+        } else {
+            panic!("{line}")
+        }
+    };
+    assert_eq!(level(404), "INFO");
+    assert_eq!(level(422), "INFO");
+    assert_eq!(level(429), "WARN");
+    assert_eq!(level(503), "WARN");
+}
+
 #[tokio::test]
 async fn requests_go_out_as_built_with_our_user_agent_and_a_default_accept() {
     let seen = Arc::new(Mutex::new(Vec::<Request>::new()));
