@@ -46,6 +46,7 @@ pub fn connect(
         path: path.clone(),
         message: m,
     })?;
+    name_upstream(&mut section, settings.name(), &path)?;
     let Built {
         client,
         handle,
@@ -61,6 +62,39 @@ pub fn connect(
         strict: settings.strict,
         max_scan: settings.max_scan,
     }))
+}
+
+/// Gives the client's `upstream` section the backend's name, so that errors, logs and
+/// metrics tell two upstreams of one dialect apart. A different name set there is
+/// refused: the backend's is the one the id crosswalk keys aliases by.
+fn name_upstream(
+    section: &mut serde_json::Value,
+    name: &str,
+    path: &str,
+) -> Result<(), SetupError> {
+    let Some(client) = section.as_object_mut() else {
+        // The dialect's client reports a section that is not a table.
+        return Ok(());
+    };
+    let upstream = client
+        .entry("upstream")
+        .or_insert_with(|| serde_json::Value::Object(Default::default()));
+    let Some(upstream) = upstream.as_object_mut() else {
+        return Ok(());
+    };
+    match upstream.get("name") {
+        None => {
+            upstream.insert("name".into(), name.into());
+            Ok(())
+        }
+        Some(given) if given.as_str() == Some(name) => Ok(()),
+        Some(_) => Err(setup_error(
+            &format!("{path}.upstream.name"),
+            format!(
+                "name the upstream with the backend's `name` (here '{name}'), not in its client section"
+            ),
+        )),
+    }
 }
 
 fn typed<T: DeserializeOwned>(section: &serde_json::Value, path: &str) -> Result<T, SetupError> {
@@ -130,5 +164,54 @@ fn client(
             odata::Client::upstream,
             odata::convert::carried,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_upstream_is_named_after_the_backend() {
+        let mut section = json!({"token": "t", "upstream": {"base_url": "http://h/"}});
+        name_upstream(&mut section, "erp-north", "p").unwrap();
+        assert_eq!(section["upstream"]["name"], "erp-north");
+        assert_eq!(section["upstream"]["base_url"], "http://h/");
+
+        // No upstream table: one is made, and the client still says what it lacks.
+        let mut section = json!({"token": "t"});
+        name_upstream(&mut section, "odata", "p").unwrap();
+        assert_eq!(section["upstream"], json!({"name": "odata"}));
+
+        // The same name twice is fine; another is refused where it was set.
+        let mut section = json!({"upstream": {"name": "erp-north"}});
+        name_upstream(&mut section, "erp-north", "p").unwrap();
+        let mut section = json!({"upstream": {"name": "other"}});
+        let e = name_upstream(&mut section, "erp-north", "tenants.a.backend.client").unwrap_err();
+        assert_eq!(e.path, "tenants.a.backend.client.upstream.name");
+        assert!(e.message.contains("erp-north"), "{}", e.message);
+    }
+
+    #[test]
+    fn two_upstreams_of_one_dialect_have_their_backends_names() {
+        let settings = |name: Option<&str>| -> UpstreamSettings {
+            serde_json::from_value(json!({
+                "dialect": "odata",
+                "name": name,
+                "client": {
+                    "token": "t",
+                    "company_key": "11111111-1111-4111-8111-111111111111",
+                    "upstream": {"base_url": "http://127.0.0.1:9/"}
+                }
+            }))
+            .unwrap()
+        };
+        let tenant = TenantId::parse("demo").unwrap();
+        let aliases = Arc::new(crate::crosswalk::MemoryAliases::default());
+        let named = connect(&tenant, &settings(Some("erp-north")), aliases.clone()).unwrap();
+        let unnamed = connect(&tenant, &settings(None), aliases).unwrap();
+        assert_eq!(named.upstream().name(), "erp-north");
+        assert_eq!(unnamed.upstream().name(), "odata");
     }
 }

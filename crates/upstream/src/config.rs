@@ -10,6 +10,9 @@ use serde::Deserialize;
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct UpstreamConfig {
+    /// How errors, logs and metrics call this upstream; unset, the name the client
+    /// gives it (its dialect's). In gateway mode the backend's `name` sets it.
+    pub name: Option<String>,
     /// Base URL of the upstream system, e.g. `https://erp.example.com/`.
     pub base_url: String,
     pub connect_timeout_ms: u64,
@@ -30,6 +33,7 @@ pub struct UpstreamConfig {
 impl Default for UpstreamConfig {
     fn default() -> Self {
         Self {
+            name: None,
             base_url: String::new(),
             connect_timeout_ms: 2_000,
             request_timeout_ms: 10_000,
@@ -118,6 +122,9 @@ impl UpstreamConfig {
     /// Checks every setting; [`crate::Upstream::new`] calls it.
     pub fn check(&self) -> Result<(), Error> {
         self.base()?;
+        if self.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+            return Err(Error::validation_field("name", "must not be empty"));
+        }
         let positive = [
             ("connect_timeout_ms", self.connect_timeout_ms),
             ("request_timeout_ms", self.request_timeout_ms),

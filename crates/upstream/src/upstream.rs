@@ -140,11 +140,16 @@ impl Failure {
 }
 
 impl Upstream {
-    /// A handle on the upstream at `config.base_url`, called `name` in errors, logs and
-    /// metrics. Checks the configuration and builds the pooled client (explicit connect
-    /// and request timeouts, redirects never followed); nothing is sent yet.
+    /// A handle on the upstream at `config.base_url`, called `config.name`, else `name`,
+    /// in errors, logs and metrics. Checks the configuration and builds the pooled client
+    /// (explicit connect and request timeouts, redirects never followed); nothing is sent
+    /// yet.
     pub fn new(name: impl Into<String>, config: UpstreamConfig) -> Result<Upstream, Error> {
         config.check()?;
+        let name = match &config.name {
+            Some(configured) => configured.clone(),
+            None => name.into(),
+        };
         let base = config.base()?;
         let builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -169,7 +174,7 @@ impl Upstream {
         let permits = Semaphore::new(config.max_concurrency.min(Semaphore::MAX_PERMITS));
         Ok(Upstream {
             inner: Arc::new(Inner {
-                name: name.into(),
+                name,
                 config,
                 base,
                 builder,

@@ -640,6 +640,17 @@ async fn each_attempt_is_a_child_span_and_no_url_or_secret_reaches_the_logs() {
     }
 }
 
+#[test]
+fn a_configured_name_replaces_the_clients() {
+    let mut c = config("http://127.0.0.1:9/");
+    assert_eq!(upstream(c.clone()).name(), "faulty");
+    c.name = Some("erp-north".into());
+    assert_eq!(upstream(c.clone()).name(), "erp-north");
+    c.name = Some(" ".into());
+    let e = Upstream::new("faulty", c).unwrap_err();
+    assert!(e.to_string().contains("name"), "{e}");
+}
+
 /// Logs at INFO and above, as the gateway's default filter keeps them.
 fn info_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
     let logs = Logs::default();
