@@ -17,6 +17,21 @@ pub trait AliasTable: Send + Sync + fmt::Debug {
     /// The alias of an upstream record, allocating one on first use.
     async fn alias_for(&self, tenant: &TenantId, upstream: &str, upstream_id: &str) -> Result<i64>;
 
+    /// The aliases of several upstream records, in their order, allocating on first use
+    /// in that order; a store answers the ones it has in one query.
+    async fn aliases_for(
+        &self,
+        tenant: &TenantId,
+        upstream: &str,
+        upstream_ids: &[&str],
+    ) -> Result<Vec<i64>> {
+        let mut out = Vec::with_capacity(upstream_ids.len());
+        for id in upstream_ids {
+            out.push(self.alias_for(tenant, upstream, id).await?);
+        }
+        Ok(out)
+    }
+
     /// The upstream id an alias stands for, if it was ever allocated.
     async fn resolve(
         &self,
@@ -32,6 +47,15 @@ pub trait AliasTable: Send + Sync + fmt::Debug {
 impl AliasTable for SqlStore {
     async fn alias_for(&self, tenant: &TenantId, upstream: &str, upstream_id: &str) -> Result<i64> {
         SqlStore::alias_for(self, tenant, upstream, upstream_id).await
+    }
+
+    async fn aliases_for(
+        &self,
+        tenant: &TenantId,
+        upstream: &str,
+        upstream_ids: &[&str],
+    ) -> Result<Vec<i64>> {
+        SqlStore::aliases_for(self, tenant, upstream, upstream_ids).await
     }
 
     async fn resolve(

@@ -118,12 +118,28 @@ impl Aliased {
         Ok(c)
     }
 
-    async fn label_all(&self, tenant: &TenantId, items: Vec<Customer>) -> Result<Vec<Customer>> {
-        let mut out = Vec::with_capacity(items.len());
-        for c in items {
-            out.push(self.label(tenant, c).await?);
+    /// [`Aliased::label`] for a page of records, with one alias lookup for the page.
+    async fn label_all(
+        &self,
+        tenant: &TenantId,
+        mut items: Vec<Customer>,
+    ) -> Result<Vec<Customer>> {
+        if self.ids.seq == SeqSource::Alias && !items.is_empty() {
+            let ids: Vec<&str> = items.iter().map(|c| c.id.as_str()).collect();
+            let aliases = self
+                .aliases
+                .aliases_for(tenant, &self.upstream, &ids)
+                .await?;
+            for (c, alias) in items.iter_mut().zip(aliases) {
+                c.seq = Some(alias);
+            }
         }
-        Ok(out)
+        if !self.ids.native_number {
+            for c in &mut items {
+                c.number = c.seq.map(|s| s.to_string());
+            }
+        }
+        Ok(items)
     }
 
     /// The record with this integer id.

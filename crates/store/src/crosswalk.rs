@@ -96,6 +96,56 @@ impl SqlStore {
         }
     }
 
+    /// The aliases of several upstream records, in their order: one query for those
+    /// already allocated, then [`SqlStore::alias_for`] for each new one (in order, so
+    /// allocation order is the order records were first seen, as one at a time).
+    #[tracing::instrument(name = "store.aliases_for", skip_all, fields(tenant = %tenant, op = "aliases_for", upstream = upstream, count = upstream_ids.len()))]
+    pub async fn aliases_for(
+        &self,
+        tenant: &TenantId,
+        upstream: &str,
+        upstream_ids: &[&str],
+    ) -> Result<Vec<i64>> {
+        let t = tenant.as_str();
+        let mut known = std::collections::HashMap::with_capacity(upstream_ids.len());
+        if !upstream_ids.is_empty() {
+            let mut pooled = self.pooled().await?;
+            let mut conn = pooled.conn();
+            // Well below the bind limits of SQLite (32,766) and PostgreSQL (65,535).
+            for chunk in upstream_ids.chunks(500) {
+                let mut sql = conn.sql();
+                sql.push("SELECT upstream_id, alias FROM id_crosswalk WHERE tenant = ")
+                    .bind_text(t)
+                    .push(" AND upstream = ")
+                    .bind_text(upstream)
+                    .push(" AND upstream_id IN (");
+                for (i, id) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.bind_text(*id);
+                }
+                sql.push(")");
+                let rows: Vec<(String, i64)> =
+                    conn.fetch_all(&sql).await.map_err(StoreError::from)?;
+                known.extend(rows);
+            }
+        }
+        let mut out = Vec::with_capacity(upstream_ids.len());
+        for id in upstream_ids {
+            let alias = match known.get(*id) {
+                Some(alias) => *alias,
+                None => {
+                    let alias = self.alias_for(tenant, upstream, id).await?;
+                    known.insert((*id).to_owned(), alias);
+                    alias
+                }
+            };
+            out.push(alias);
+        }
+        Ok(out)
+    }
+
     /// The upstream id an alias stands for, if it was ever allocated.
     #[tracing::instrument(name = "store.resolve_alias", skip_all, fields(tenant = %tenant, op = "resolve_alias", upstream = upstream, alias = alias))]
     pub async fn resolve_alias(

@@ -183,6 +183,47 @@ async fn check_crosswalk(store: &Arc<SqlStore>) {
         "another tenant's alias"
     );
 
+    // A page at once: known ids keep their aliases, new ones get the next in page order,
+    // a repeated id gets one alias, and the answer follows the page's order.
+    assert_eq!(
+        store
+            .aliases_for(
+                &a,
+                "odata",
+                &["guid-5", "guid-2", "guid-4", "guid-5", "guid-1"]
+            )
+            .await
+            .unwrap(),
+        vec![3, 2, 4, 3, 1]
+    );
+    assert_eq!(
+        store.alias_for(&a, "odata", "guid-4").await.unwrap(),
+        4,
+        "a page's new alias is the one-at-a-time alias"
+    );
+    assert_eq!(
+        store
+            .aliases_for(&b, "odata", &["guid-9", "guid-2"])
+            .await
+            .unwrap(),
+        vec![1, 2],
+        "per tenant"
+    );
+    assert!(store
+        .aliases_for(&a, "odata", &[])
+        .await
+        .unwrap()
+        .is_empty());
+    let many: Vec<String> = (0..510).map(|i| format!("bulk-{i}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let first = store.aliases_for(&a, "bulk", &many).await.unwrap();
+    assert_eq!(first, (1..=510).collect::<Vec<i64>>());
+    assert_eq!(
+        store.aliases_for(&a, "bulk", &many).await.unwrap(),
+        first,
+        "stable past one query's chunk"
+    );
+
     // Concurrent allocations: distinct ids get distinct aliases, one id gets one alias.
     let t = unique_tenant("xwalk_conc");
     let tasks: Vec<_> = (0..20)
