@@ -294,8 +294,8 @@ async fn ndata_aliases_survive_a_restart_on_the_same_sqlite_file() {
 
 /// The PostgreSQL test database (`CUSTGATE_TEST_PG`, else the local default, as the
 /// store's tests use it) with a schema of its own, named like the store tests' schemas
-/// so that their sweep drops it after an hour; `None`, after a visible `SKIPPED` line,
-/// when PostgreSQL cannot be reached.
+/// so that their sweep drops it after an hour should the test fail; `None`, after a
+/// visible `SKIPPED` line, when PostgreSQL cannot be reached.
 async fn postgres_store() -> Option<Value> {
     let url = std::env::var("CUSTGATE_TEST_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
@@ -341,7 +341,7 @@ async fn two_gateways_on_one_postgresql_agree_on_every_alias() {
         })
     };
     let a = gateway(store.clone(), ndata_client(&upstream)).await;
-    let b = gateway(store, ndata_client(&upstream)).await;
+    let b = gateway(store.clone(), ndata_client(&upstream)).await;
     let token = tenant_token();
 
     for round in 0..3 {
@@ -396,6 +396,19 @@ async fn two_gateways_on_one_postgresql_agree_on_every_alias() {
     assert_eq!(through_a, through_b);
     assert_eq!(through_a.len(), 19);
     assert_distinct(&through_a);
+
+    // Done: the schema goes now (a failed run leaves it to the store tests' hourly sweep).
+    let (url, schema) = (
+        store["url"].as_str().unwrap(),
+        store["schema"].as_str().unwrap(),
+    );
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+        .await
+        .unwrap();
+    sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
 }
 
 // ---------------------------------------------------------------------------------------
