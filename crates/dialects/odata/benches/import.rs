@@ -46,8 +46,19 @@ fn value_path(bytes: &[u8]) -> Vec<custgate_core::Customer> {
 }
 
 /// The client's path: the depth check, then the answer read in one pass from its bytes
-/// (leaving out what the import drops).
+/// (leaving out what the import drops), then each customer imported.
 fn bytes_path(bytes: &[u8]) -> Vec<custgate_core::Customer> {
+    assert!(custgate_core::json::nesting_depth(bytes) <= MAX_DEPTH);
+    convert::read_customers_for_import(bytes)
+        .unwrap()
+        .iter()
+        .map(|w| convert::import(w).unwrap())
+        .collect()
+}
+
+/// [`bytes_path`] with each customer applied in `Mode::Import` (the general path, which
+/// `import` must equal).
+fn bytes_path_apply(bytes: &[u8]) -> Vec<custgate_core::Customer> {
     assert!(custgate_core::json::nesting_depth(bytes) <= MAX_DEPTH);
     convert::read_customers_for_import(bytes)
         .unwrap()
@@ -72,7 +83,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             assert!(custgate_core::json::nesting_depth(black_box(&bytes)) <= MAX_DEPTH);
             let w = convert::read_customer_for_import(black_box(&bytes)).unwrap();
-            convert::apply(None, &w, Mode::Import).unwrap()
+            convert::import(&w).unwrap()
         })
     });
     group.finish();
@@ -86,8 +97,14 @@ fn bench(c: &mut Criterion) {
     group.bench_function("1.5 KB answer, bytes path", |b| {
         b.iter(|| bytes_path(black_box(&list)))
     });
+    group.bench_function("1.5 KB answer, bytes path, apply", |b| {
+        b.iter(|| bytes_path_apply(black_box(&list)))
+    });
     group.bench_function("1.5 KB answer, bytes path, read only", |b| {
         b.iter(|| convert::read_customers(black_box(&list)).unwrap())
+    });
+    group.bench_function("1.5 KB answer, bytes path, read for import", |b| {
+        b.iter(|| convert::read_customers_for_import(black_box(&list)).unwrap())
     });
     group.finish();
 }

@@ -22,7 +22,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::convert::{self, Mode};
+use crate::convert;
 use crate::query::{self, MAX_SORT_KEYS};
 use crate::wire::{self, ServerError, ValidationObject};
 
@@ -293,7 +293,7 @@ fn import(v: Value) -> Result<Customer> {
 }
 
 fn import_wire(w: &wire::Customer) -> Result<Customer> {
-    convert::apply(None, w, Mode::Import).map_err(unreadable)
+    convert::import(w).map_err(unreadable)
 }
 
 /// Whether an answer may be read in one pass: it is not empty, and not nested deeper than

@@ -13,6 +13,7 @@
 //! no longer matches its fingerprint and is shown with a fresh `ID`.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use custgate_core::diff::keep_assigned;
@@ -253,14 +254,84 @@ fn changed<T: PartialEq>(new: &Patch<T>, shown: &Patch<T>) -> bool {
     new.is_present() && new != shown
 }
 
+/// Records the outcome of a check of the property `name` of the object at `path`; the
+/// path is only spelt out when the check failed.
+fn check_at<T>(
+    errs: &mut Errors,
+    path: &dyn fmt::Display,
+    name: &str,
+    r: Result<T, String>,
+) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(m) => {
+            errs.push(format!("{path}.{name}"), m);
+            None
+        }
+    }
+}
+
+/// A child's fingerprint: a hash of its canonical JSON with the role left out. Each child
+/// type writes that JSON itself ([`Child::fingerprint`]); this is the definition they are
+/// tested against.
+#[cfg(test)]
 fn fingerprint<T: Serialize>(v: &T, role_key: &str) -> String {
     let mut value = to_value(v);
     if let Value::Object(m) = &mut value {
         m.remove(role_key);
     }
     // The bytes `value.to_string()` gives (compact JSON), without the formatter between.
-    let digest = Sha256::digest(serde_json::to_vec(&value).unwrap_or_default());
+    fingerprint_of(&serde_json::to_vec(&value).unwrap_or_default())
+}
+
+/// The fingerprint of a child's canonical JSON text.
+fn fingerprint_of(json: &[u8]) -> String {
+    let digest = Sha256::digest(json);
     hex::encode(&digest[..8])
+}
+
+/// Writes canonical JSON by hand, byte for byte what `serde_json` writes for a `Value`
+/// (compact, names in order): `{`, then each name and value.
+struct JsonWriter(Vec<u8>);
+
+impl JsonWriter {
+    fn new() -> Self {
+        JsonWriter(Vec::with_capacity(160))
+    }
+
+    /// The name of the next property (`first`: no comma before it).
+    fn name(&mut self, name: &str, first: bool) {
+        self.0.push(if first { b'{' } else { b',' });
+        self.0.push(b'"');
+        self.0.extend_from_slice(name.as_bytes());
+        self.0.extend_from_slice(b"\":");
+    }
+
+    fn str(&mut self, s: &str) {
+        // Escaped as serde_json escapes every string it writes.
+        serde_json::to_writer(&mut self.0, s).expect("writing to a Vec does not fail");
+    }
+
+    fn opt_str(&mut self, s: &Option<String>) {
+        match s {
+            Some(s) => self.str(s),
+            None => self.0.extend_from_slice(b"null"),
+        }
+    }
+
+    fn bool(&mut self, b: bool) {
+        self.0.extend_from_slice(if b { b"true" } else { b"false" });
+    }
+
+    fn value<T: Serialize>(&mut self, v: &T) {
+        serde_json::to_writer(&mut self.0, v).expect("writing to a Vec does not fail");
+    }
+
+    /// The fingerprint of what was written, the object closed.
+    fn fingerprint(mut self) -> String {
+        self.0.push(b'}');
+        fingerprint_of(&self.0)
+    }
 }
 
 /// Trims; an empty string becomes `None`.
@@ -325,6 +396,8 @@ trait Child {
     const GROUP: &'static str;
     /// What it is called in messages.
     const WHAT: &'static str;
+    /// The canonical property holding the role, which a fingerprint leaves out.
+    #[cfg_attr(not(test), allow(dead_code))]
     const ROLE_KEY: &'static str;
 
     fn blank() -> Self::Canon;
@@ -335,13 +408,24 @@ trait Child {
         base: &Self::Canon,
         shown: &Self::Wire,
         new: bool,
-        path: &str,
+        path: &dyn fmt::Display,
         ctx: &mut Ctx<'_>,
     ) -> Self::Canon;
     fn id(w: &Self::Wire) -> &Patch<i64>;
     fn deleted(w: &Self::Wire) -> bool;
     fn role(c: &Self::Canon) -> Role;
     fn set_role(c: &mut Self::Canon, role: Role);
+    /// The child's fingerprint: what [`fingerprint`] gives for it with `ROLE_KEY` left
+    /// out, its JSON written by hand.
+    fn fingerprint(c: &Self::Canon) -> String;
+    /// What a new child's wire form adds to its canonical rendering, `ID` and `Deleted`
+    /// left out: [`overrides`] of the wire form's JSON.
+    fn added(w: &Self::Wire, canon: &Self::Canon) -> JsonMap
+    where
+        Self: Sized,
+    {
+        overrides::<Self>(to_value(w), canon)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -379,6 +463,29 @@ fn overrides<K: Child>(wire: Value, canon: &K::Canon) -> JsonMap {
     over
 }
 
+/// [`overrides`] for one modelled property of a new child: its wire value when the wire
+/// form has it and the rendering does not, or has another.
+fn added_property<T: PartialEq + Serialize>(
+    over: &mut JsonMap,
+    name: &str,
+    wire: &Patch<T>,
+    rendered: &Patch<T>,
+) {
+    if wire.is_present() && (rendered.is_absent() || wire != rendered) {
+        over.insert(name.to_owned(), to_value(wire));
+    }
+}
+
+/// [`overrides`] for a new child's unmodelled properties (which its rendering never has):
+/// all of them, `ID` and `Deleted` left out.
+fn added_extra(over: &mut JsonMap, extra: &JsonMap) {
+    for (k, v) in extra {
+        if k != "ID" && k != "Deleted" {
+            over.insert(k.clone(), v.clone());
+        }
+    }
+}
+
 fn load<K: Child>(
     items: &[K::Canon],
     entries: &[ChildEntry],
@@ -388,7 +495,7 @@ fn load<K: Child>(
     items
         .iter()
         .map(|c| {
-            let fp = fingerprint(c, K::ROLE_KEY);
+            let fp = K::fingerprint(c);
             let found = entries
                 .iter()
                 .enumerate()
@@ -424,7 +531,7 @@ fn entries<K: Child>(slots: Vec<Slot<K::Canon>>) -> (Vec<ChildEntry>, Vec<K::Can
         .map(|s| {
             let entry = ChildEntry {
                 id: s.id,
-                fp: fingerprint(&s.canon, K::ROLE_KEY),
+                fp: K::fingerprint(&s.canon),
                 over: s.over,
             };
             (entry, s.canon)
@@ -487,7 +594,7 @@ fn upsert<K: Child>(
         let mut merged = shown_value;
         deep_merge(&mut merged, &raw);
         let keep = K::role(&slots[p].canon);
-        let mut canon = K::read(item, &slots[p].canon, &shown, false, path, ctx);
+        let mut canon = K::read(item, &slots[p].canon, &shown, false, &path, ctx);
         K::set_role(&mut canon, keep);
         slots[p].over = overrides::<K>(merged, &canon);
         slots[p].canon = canon;
@@ -501,13 +608,13 @@ fn upsert<K: Child>(
         );
         return;
     }
-    let mut canon = K::read(item, &K::blank(), &K::Wire::default(), true, path, ctx);
+    let mut canon = K::read(item, &K::blank(), &K::Wire::default(), true, &path, ctx);
     K::set_role(&mut canon, Role::Plain);
     if ctx.mode != Mode::Import {
-        let fp = fingerprint(&canon, K::ROLE_KEY);
-        let twin = slots.iter().position(|s| {
-            fingerprint(&s.canon, K::ROLE_KEY) == fp && role.compatible(K::role(&s.canon))
-        });
+        let fp = K::fingerprint(&canon);
+        let twin = slots
+            .iter()
+            .position(|s| K::fingerprint(&s.canon) == fp && role.compatible(K::role(&s.canon)));
         if let Some(p) = twin {
             let mut merged = slot_value::<K>(&slots[p]);
             deep_merge(&mut merged, &raw);
@@ -604,7 +711,7 @@ impl Child for AddressChild {
         base: &Address,
         shown: &wire::Address,
         _new: bool,
-        path: &str,
+        path: &dyn fmt::Display,
         ctx: &mut Ctx<'_>,
     ) -> Address {
         let mut a = base.clone();
@@ -618,8 +725,7 @@ impl Child for AddressChild {
             for (n, s, name) in lines {
                 let v = if n.is_present() { n } else { s };
                 let v = v.value().cloned().unwrap_or_default();
-                ctx.errs
-                    .check(&format!("{path}.{name}"), validate::text(&v));
+                check_at(ctx.errs, path, name, validate::text(&v));
                 out.push(v.trim().to_owned());
             }
             while out.last().is_some_and(String::is_empty) {
@@ -641,8 +747,7 @@ impl Child for AddressChild {
         for (n, s, name, target) in texts {
             if changed(n, s) {
                 let v = n.value().cloned().unwrap_or_default();
-                ctx.errs
-                    .check(&format!("{path}.{name}"), validate::text(&v));
+                check_at(ctx.errs, path, name, validate::text(&v));
                 *target = non_empty(&v);
             }
         }
@@ -685,21 +790,87 @@ impl Child for AddressChild {
             Role::Plain | Role::Default => AddressKind::Other,
         };
     }
+
+    fn fingerprint(a: &Address) -> String {
+        let mut w = JsonWriter::new();
+        w.name("building_no", true);
+        w.opt_str(&a.building_no);
+        w.name("city", false);
+        w.opt_str(&a.city);
+        w.name("country", false);
+        w.opt_str(&a.country);
+        w.name("country_code", false);
+        w.opt_str(&a.country_code);
+        w.name("district", false);
+        w.opt_str(&a.district);
+        w.name("lines", false);
+        w.0.push(b'[');
+        for (i, l) in a.lines.iter().enumerate() {
+            if i > 0 {
+                w.0.push(b',');
+            }
+            w.str(l);
+        }
+        w.0.push(b']');
+        w.name("postal_code", false);
+        w.opt_str(&a.postal_code);
+        w.name("region", false);
+        w.opt_str(&a.region);
+        w.name("street", false);
+        w.opt_str(&a.street);
+        w.name("unit_no", false);
+        w.opt_str(&a.unit_no);
+        w.fingerprint()
+    }
+
+    fn added(w: &wire::Address, canon: &Address) -> JsonMap {
+        if w.extra
+            .keys()
+            .any(|k| wire::ADDRESS.keys.contains(&k.as_str()))
+        {
+            return overrides::<Self>(to_value(w), canon);
+        }
+        let r = Self::render(canon);
+        let mut over = JsonMap::new();
+        added_property(
+            &mut over,
+            "AddressLine1",
+            &w.address_line1,
+            &r.address_line1,
+        );
+        added_property(
+            &mut over,
+            "AddressLine2",
+            &w.address_line2,
+            &r.address_line2,
+        );
+        added_property(
+            &mut over,
+            "AddressLine3",
+            &w.address_line3,
+            &r.address_line3,
+        );
+        added_property(&mut over, "PostalCode", &w.postal_code, &r.postal_code);
+        added_property(&mut over, "City", &w.city, &r.city);
+        added_property(&mut over, "Region", &w.region, &r.region);
+        added_property(&mut over, "Country", &w.country, &r.country);
+        added_property(&mut over, "CountryCode", &w.country_code, &r.country_code);
+        added_extra(&mut over, &w.extra);
+        over
+    }
 }
 
 /// The number and dialling code a wire phone stands for, in canonical form.
 fn canonical_phone(
     number: &str,
     cc: Option<&str>,
-    path: &str,
+    path: &dyn fmt::Display,
     ctx: &mut Ctx<'_>,
 ) -> (String, Option<String>) {
     if ctx.mode != Mode::Import {
-        ctx.errs
-            .check(&format!("{path}.Number"), validate::phone_number(number));
+        check_at(ctx.errs, path, "Number", validate::phone_number(number));
         if let Some(cc) = cc {
-            ctx.errs
-                .check(&format!("{path}.CountryCode"), validate::dialling_code(cc));
+            check_at(ctx.errs, path, "CountryCode", validate::dialling_code(cc));
         }
     }
     let cc = cc.map(normalize_country_code).filter(|c| !c.is_empty());
@@ -746,7 +917,7 @@ impl Child for PhoneChild {
         base: &Phone,
         shown: &wire::Phone,
         new: bool,
-        path: &str,
+        path: &dyn fmt::Display,
         ctx: &mut Ctx<'_>,
     ) -> Phone {
         let mut p = base.clone();
@@ -791,8 +962,7 @@ impl Child for PhoneChild {
         }
         if changed(&w.description, &shown.description) {
             let d = w.description.value().cloned().unwrap_or_default();
-            ctx.errs
-                .check(&format!("{path}.Description"), validate::text(&d));
+            check_at(ctx.errs, path, "Description", validate::text(&d));
             p.description = non_empty(&d);
         }
         p
@@ -816,6 +986,36 @@ impl Child for PhoneChild {
 
     fn set_role(p: &mut Phone, role: Role) {
         p.default = role == Role::Default;
+    }
+
+    fn fingerprint(p: &Phone) -> String {
+        let mut w = JsonWriter::new();
+        w.name("country_code", true);
+        w.opt_str(&p.country_code);
+        w.name("description", false);
+        w.opt_str(&p.description);
+        w.name("kind", false);
+        w.value(&p.kind);
+        w.name("number", false);
+        w.str(&p.number);
+        w.fingerprint()
+    }
+
+    fn added(w: &wire::Phone, canon: &Phone) -> JsonMap {
+        if w.extra
+            .keys()
+            .any(|k| wire::PHONE.keys.contains(&k.as_str()))
+        {
+            return overrides::<Self>(to_value(w), canon);
+        }
+        let r = Self::render(canon);
+        let mut over = JsonMap::new();
+        added_property(&mut over, "Type", &w.kind, &r.kind);
+        added_property(&mut over, "Number", &w.number, &r.number);
+        added_property(&mut over, "CountryCode", &w.country_code, &r.country_code);
+        added_property(&mut over, "Description", &w.description, &r.description);
+        added_extra(&mut over, &w.extra);
+        over
     }
 }
 
@@ -843,7 +1043,7 @@ impl Child for EmailChild {
         base: &Email,
         shown: &wire::Email,
         new: bool,
-        path: &str,
+        path: &dyn fmt::Display,
         ctx: &mut Ctx<'_>,
     ) -> Email {
         let mut e = base.clone();
@@ -851,8 +1051,7 @@ impl Child for EmailChild {
             match &w.email_address {
                 Patch::Value(a) => {
                     if ctx.mode != Mode::Import {
-                        ctx.errs
-                            .check(&format!("{path}.EmailAddress"), validate::email(a));
+                        check_at(ctx.errs, path, "EmailAddress", validate::email(a));
                     }
                     e.address = a.trim().to_owned();
                 }
@@ -863,8 +1062,7 @@ impl Child for EmailChild {
         }
         if changed(&w.description, &shown.description) {
             let d = w.description.value().cloned().unwrap_or_default();
-            ctx.errs
-                .check(&format!("{path}.Description"), validate::text(&d));
+            check_at(ctx.errs, path, "Description", validate::text(&d));
             e.description = non_empty(&d);
         }
         e
@@ -888,6 +1086,35 @@ impl Child for EmailChild {
 
     fn set_role(e: &mut Email, role: Role) {
         e.default = role == Role::Default;
+    }
+
+    fn fingerprint(e: &Email) -> String {
+        let mut w = JsonWriter::new();
+        w.name("address", true);
+        w.str(&e.address);
+        w.name("description", false);
+        w.opt_str(&e.description);
+        w.fingerprint()
+    }
+
+    fn added(w: &wire::Email, canon: &Email) -> JsonMap {
+        if w.extra
+            .keys()
+            .any(|k| wire::EMAIL.keys.contains(&k.as_str()))
+        {
+            return overrides::<Self>(to_value(w), canon);
+        }
+        let r = Self::render(canon);
+        let mut over = JsonMap::new();
+        added_property(
+            &mut over,
+            "EmailAddress",
+            &w.email_address,
+            &r.email_address,
+        );
+        added_property(&mut over, "Description", &w.description, &r.description);
+        added_extra(&mut over, &w.extra);
+        over
     }
 }
 
@@ -930,7 +1157,7 @@ impl Child for ContactChild {
         base: &Contact,
         shown: &wire::Contact,
         new: bool,
-        path: &str,
+        path: &dyn fmt::Display,
         ctx: &mut Ctx<'_>,
     ) -> Contact {
         let mut c = base.clone();
@@ -940,8 +1167,7 @@ impl Child for ContactChild {
         ] {
             if changed(n, s) {
                 let v = n.value().cloned().unwrap_or_default();
-                ctx.errs
-                    .check(&format!("{path}.{name}"), validate::text(&v));
+                check_at(ctx.errs, path, name, validate::text(&v));
                 *target = non_empty(&v);
             }
         }
@@ -949,8 +1175,7 @@ impl Child for ContactChild {
             let shown_info = shown.info.value().cloned().unwrap_or_default();
             if changed(&info.name, &shown_info.name) {
                 let v = info.name.value().cloned().unwrap_or_default();
-                ctx.errs
-                    .check(&format!("{path}.Info.Name"), validate::text(&v));
+                check_at(ctx.errs, path, "Info.Name", validate::text(&v));
                 c.name = non_empty(&v);
             }
             if changed(&info.default_email, &shown_info.default_email) {
@@ -958,8 +1183,10 @@ impl Child for ContactChild {
                     Patch::Value(e) => match e.email_address.value() {
                         Some(a) => {
                             if ctx.mode != Mode::Import {
-                                ctx.errs.check(
-                                    &format!("{path}.Info.DefaultEmail.EmailAddress"),
+                                check_at(
+                                    ctx.errs,
+                                    path,
+                                    "Info.DefaultEmail.EmailAddress",
                                     validate::email(a),
                                 );
                             }
@@ -977,7 +1204,7 @@ impl Child for ContactChild {
                             let (n, _) = canonical_phone(
                                 n,
                                 p.country_code.value().map(String::as_str),
-                                &format!("{path}.Info.DefaultPhone"),
+                                &format_args!("{path}.Info.DefaultPhone"),
                                 ctx,
                             );
                             non_empty(&n)
@@ -1020,6 +1247,29 @@ impl Child for ContactChild {
 
     fn set_role(c: &mut Contact, role: Role) {
         c.primary = role == Role::Default;
+    }
+
+    fn fingerprint(c: &Contact) -> String {
+        let mut w = JsonWriter::new();
+        w.name("active", true);
+        w.bool(c.active);
+        w.name("email", false);
+        w.opt_str(&c.email);
+        w.name("end_date", false);
+        w.value(&c.end_date);
+        w.name("name", false);
+        w.opt_str(&c.name);
+        w.name("phone", false);
+        w.opt_str(&c.phone);
+        w.name("profession", false);
+        w.opt_str(&c.profession);
+        w.name("relation", false);
+        w.opt_str(&c.relation);
+        w.name("remarks", false);
+        w.opt_str(&c.remarks);
+        w.name("start_date", false);
+        w.value(&c.start_date);
+        w.fingerprint()
     }
 }
 
@@ -1712,6 +1962,333 @@ fn apply_info(
     );
 }
 
+// ---------------------------------------------------------------------------------------
+// Import: a record read from an upstream, in one go.
+// ---------------------------------------------------------------------------------------
+
+/// A record read from an upstream Unimicro → canonical: what [`apply`]`(None, w,
+/// Mode::Import)` gives, made without what an import never needs (a stored record to load
+/// and render, JSON values of each child to compare). The client's read path; the tests
+/// hold it to [`apply`] for every reading of every answer they make.
+///
+/// A record without an `ID` gets a generated id, as from [`apply`] (another one, as from
+/// every call).
+pub fn import(w: &wire::Customer) -> Result<Customer, Error> {
+    let mut c = Customer {
+        id: match &w.id {
+            Patch::Value(n) => id_of(*n).unwrap_or_else(CustomerId::generate),
+            _ => CustomerId::generate(),
+        },
+        ..Customer::default()
+    };
+    let mut ext = Ext::default();
+    let mut kids = Kids {
+        addresses: Vec::new(),
+        phones: Vec::new(),
+        emails: Vec::new(),
+        contacts: Vec::new(),
+        next_id: 1,
+    };
+    let mut next_id = kids.next_id;
+    let mut errs = Errors::new();
+    {
+        let mut ctx = Ctx {
+            mode: Mode::Import,
+            next_id: &mut next_id,
+            errs: &mut errs,
+        };
+        import_scalars(&mut c, &mut ext, w, &mut ctx);
+        apply_extra(
+            &mut ext.fields,
+            &w.extra,
+            None,
+            wire::customer_template(),
+            &wire::CUSTOMER,
+            &mut ctx,
+        );
+        if let Patch::Value(info) = &w.info {
+            import_info(&mut c, &mut ext, &mut kids, info, &mut ctx);
+        }
+    }
+    kids.next_id = next_id;
+    kids.store(&mut c, &mut ext);
+    errs.finish()?;
+    ext.store_into(&mut c);
+    Ok(c)
+}
+
+/// The customer id of an upstream's `ID` (`"42"`), spelt without an allocation between.
+fn id_of(n: i64) -> Option<CustomerId> {
+    use std::io::Write;
+    let mut buf = [0u8; 24];
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    write!(cursor, "{n}").ok()?;
+    let len = usize::try_from(cursor.position()).ok()?;
+    CustomerId::parse(std::str::from_utf8(&buf[..len]).ok()?).ok()
+}
+
+/// [`apply_scalars`] in [`Mode::Import`] onto a blank record (nothing is shown, so every
+/// property given counts as changed).
+fn import_scalars(c: &mut Customer, ext: &mut Ext, w: &wire::Customer, ctx: &mut Ctx<'_>) {
+    if let Patch::Value(id) = &w.id {
+        c.seq = Some(*id);
+    }
+    if let Patch::Value(v) = &w.business_relation_id {
+        ext.fields.insert("BusinessRelationID".into(), v.clone());
+    }
+    match &w.customer_number {
+        Patch::Value(n) if *n < 0 => ctx.errs.push("CustomerNumber", "must not be negative"),
+        Patch::Value(n) if *n > 0 => c.number = Some(n.to_string()),
+        _ => c.number = None,
+    }
+    if w.org_number.is_present() {
+        let org = w.org_number.value().and_then(|s| non_empty(s));
+        if let Some(o) = &org {
+            if o.chars().count() > 64 {
+                ctx.errs.push("OrgNumber", "must be at most 64 characters");
+            }
+        }
+        c.identifications
+            .retain(|i| !i.scheme.eq_ignore_ascii_case(ORG));
+        if let Some(value) = org {
+            c.identifications.insert(
+                0,
+                Identification {
+                    scheme: ORG.into(),
+                    value,
+                },
+            );
+        }
+    }
+    if let Patch::Value(p) = &w.is_private {
+        c.kind = Some(if *p {
+            CustomerKind::Person
+        } else {
+            CustomerKind::Company
+        });
+    }
+    match &w.status_code {
+        Patch::Value(code) => c.status = validate::status(*code).unwrap_or(Status::Active),
+        Patch::Null => c.status = Status::Quote,
+        Patch::Absent => {}
+    }
+    if w.credit_days.is_present() {
+        c.finance.credit_days = w.credit_days.value().copied();
+    }
+    match &w.currency_code {
+        Patch::Value(cur) => {
+            c.finance.currency = cur
+                .code()
+                .and_then(non_empty)
+                .and_then(|code| validate::currency(&code).ok());
+            ext.currency = match cur {
+                wire::CurrencyCode::Entity(e) if !e.extra.is_empty() => {
+                    let mut m = e.extra.clone();
+                    m.insert(
+                        "Code".into(),
+                        c.finance
+                            .currency
+                            .clone()
+                            .map_or(Value::Null, Value::String),
+                    );
+                    Some(m)
+                }
+                _ => None,
+            };
+        }
+        Patch::Null => {
+            c.finance.currency = None;
+            ext.currency = None;
+        }
+        Patch::Absent => {}
+    }
+    if let Patch::Value(m) = &w.custom_values {
+        c.custom = m.clone();
+    }
+    let time = |s: Option<&str>| s.and_then(|s| parse_datetime(s).ok());
+    let created = w.created_at.value().and_then(Value::as_str);
+    let updated = w.updated_at.value().and_then(Value::as_str);
+    c.created_at = time(created);
+    // Usually the same text: read once.
+    c.updated_at = if updated.is_some() && updated == created {
+        c.created_at
+    } else {
+        time(updated)
+    };
+}
+
+/// [`apply_info`] in [`Mode::Import`] onto a blank record.
+fn import_info(
+    c: &mut Customer,
+    ext: &mut Ext,
+    kids: &mut Kids,
+    info: &wire::BusinessRelation,
+    ctx: &mut Ctx<'_>,
+) {
+    if info.name.is_present() {
+        let name = info.name.value().map_or("", String::as_str);
+        ctx.errs.check("Info.Name", validate::text(name));
+        c.name.display = non_empty(name);
+    }
+    if let Patch::Value(v) = &info.id {
+        ext.info.insert("ID".into(), v.clone());
+    }
+    // The default children, then the arrays (an upstream may list a default child there
+    // too: the same ID is the same child), then the links naming children read above.
+    if let Patch::Value(a) = &info.invoice_address {
+        upsert_import::<AddressChild>(
+            &mut kids.addresses,
+            a,
+            Role::Billing,
+            &"Info.InvoiceAddress",
+            ctx,
+        );
+    }
+    if let Patch::Value(a) = &info.shipping_address {
+        upsert_import::<AddressChild>(
+            &mut kids.addresses,
+            a,
+            Role::Shipping,
+            &"Info.ShippingAddress",
+            ctx,
+        );
+    }
+    if let Patch::Value(p) = &info.default_phone {
+        upsert_import::<PhoneChild>(
+            &mut kids.phones,
+            p,
+            Role::Default,
+            &"Info.DefaultPhone",
+            ctx,
+        );
+    }
+    if let Patch::Value(e) = &info.default_email {
+        upsert_import::<EmailChild>(
+            &mut kids.emails,
+            e,
+            Role::Default,
+            &"Info.DefaultEmail",
+            ctx,
+        );
+    }
+    if let Patch::Value(k) = &info.default_contact {
+        upsert_import::<ContactChild>(
+            &mut kids.contacts,
+            k,
+            Role::Default,
+            &"Info.DefaultContact",
+            ctx,
+        );
+    }
+    if let Patch::Value(items) = &info.addresses {
+        for (i, a) in items.iter().enumerate() {
+            upsert_import::<AddressChild>(
+                &mut kids.addresses,
+                a,
+                Role::Plain,
+                &format_args!("Info.Addresses[{i}]"),
+                ctx,
+            );
+        }
+    }
+    if let Patch::Value(items) = &info.phones {
+        for (i, p) in items.iter().enumerate() {
+            upsert_import::<PhoneChild>(
+                &mut kids.phones,
+                p,
+                Role::Plain,
+                &format_args!("Info.Phones[{i}]"),
+                ctx,
+            );
+        }
+    }
+    if let Patch::Value(items) = &info.emails {
+        for (i, e) in items.iter().enumerate() {
+            upsert_import::<EmailChild>(
+                &mut kids.emails,
+                e,
+                Role::Plain,
+                &format_args!("Info.Emails[{i}]"),
+                ctx,
+            );
+        }
+    }
+    if let Patch::Value(items) = &info.contacts {
+        for (i, k) in items.iter().enumerate() {
+            upsert_import::<ContactChild>(
+                &mut kids.contacts,
+                k,
+                Role::Plain,
+                &format_args!("Info.Contacts[{i}]"),
+                ctx,
+            );
+        }
+    }
+    // A link naming no child read is ignored on import.
+    let link_id = |p: &Patch<i64>| p.value().copied().filter(|id| *id > 0);
+    if let Some(id) = link_id(&info.invoice_address_id) {
+        link::<AddressChild>(&mut kids.addresses, id, Role::Billing, "", ctx);
+    }
+    if let Some(id) = link_id(&info.shipping_address_id) {
+        link::<AddressChild>(&mut kids.addresses, id, Role::Shipping, "", ctx);
+    }
+    if let Some(id) = link_id(&info.default_phone_id) {
+        link::<PhoneChild>(&mut kids.phones, id, Role::Default, "", ctx);
+    }
+    if let Some(id) = link_id(&info.default_email_id) {
+        link::<EmailChild>(&mut kids.emails, id, Role::Default, "", ctx);
+    }
+    if let Some(id) = link_id(&info.default_contact_id) {
+        link::<ContactChild>(&mut kids.contacts, id, Role::Default, "", ctx);
+    }
+    apply_extra(
+        &mut ext.info,
+        &info.extra,
+        Some("ID"),
+        wire::info_template(),
+        &wire::INFO,
+        ctx,
+    );
+}
+
+/// [`upsert`] in [`Mode::Import`]: a child not read before (each child once, the usual
+/// case) is read onto a blank one and its bookkeeping made from its wire form
+/// ([`Child::added`]); any other (given again by `ID`, deleted, a negative `ID`) goes
+/// through [`upsert`].
+fn upsert_import<K: Child>(
+    slots: &mut Vec<Slot<K::Canon>>,
+    item: &K::Wire,
+    role: Role,
+    path: &dyn fmt::Display,
+    ctx: &mut Ctx<'_>,
+) {
+    let id = match K::id(item) {
+        Patch::Value(n) if *n > 0 => Some(*n),
+        Patch::Value(n) if *n < 0 => {
+            upsert::<K>(slots, item, role, &path.to_string(), ctx);
+            return;
+        }
+        _ => None,
+    };
+    if K::deleted(item) || id.is_some_and(|id| slots.iter().any(|s| s.id == id)) {
+        upsert::<K>(slots, item, role, &path.to_string(), ctx);
+        return;
+    }
+    let mut canon = K::read(item, &K::blank(), &K::Wire::default(), true, path, ctx);
+    K::set_role(&mut canon, Role::Plain);
+    let id = match id {
+        Some(id) => {
+            *ctx.next_id = (*ctx.next_id).max(id + 1);
+            id
+        }
+        None => ctx.alloc(),
+    };
+    let over = K::added(item, &canon);
+    slots.push(Slot { id, canon, over });
+    let last = slots.len() - 1;
+    assign_role::<K>(slots, last, role);
+}
+
 /// What `c` looks like once the upstream client (`Client`, feature `client`) has created
 /// it in an upstream Unimicro and read it back: [`create_body`] (the body the client
 /// posts) read the way the client reads the upstream's answer ([`parse_customer`], then
@@ -2027,6 +2604,162 @@ mod tests {
             r#"{"ID":1,"AvtaleGiro":nul}"#,
         ] {
             check(text);
+        }
+    }
+
+    /// `import` gives what `apply` gives in `Mode::Import` (the generated id of a record
+    /// without an `ID` aside).
+    fn check_import(v: &Value) {
+        let Ok(w) = parse_customer(v.clone(), "") else {
+            return;
+        };
+        let old = apply(None, &w, Mode::Import);
+        let mut new = import(&w);
+        if let (Ok(o), Ok(n)) = (&old, &mut new) {
+            if !matches!(w.id, Patch::Value(_)) {
+                n.id = o.id.clone();
+            }
+        }
+        assert_eq!(new, old, "{v}");
+    }
+
+    #[test]
+    fn import_is_apply_in_import_mode() {
+        let dir = env!("CARGO_MANIFEST_DIR");
+        let seed = custgate_testkit::fixtures::seed_json(dir, "appendix_a.json");
+        let answer = custgate_testkit::fixtures::seed_json(dir, "upstream_answer.json");
+        let mut saved = apply(None, &parse(seed.clone()), Mode::Create).unwrap();
+        saved.seq = Some(42);
+        saved.number = Some("42".into());
+        for v in [seed, answer[0].clone(), to_json(&saved)] {
+            check_import(&v);
+        }
+        let phone = |id: i64| json!({"ID": id, "Type": 150101, "Number": "1", "CountryCode": "47"});
+        for v in [
+            json!({}),
+            json!({"ID": 0}),
+            json!({"ID": -4, "CustomerNumber": -1, "OrgNumber": "x".repeat(65)}),
+            json!({"ID": 9223372036854775807i64, "CustomerNumber": 0, "OrgNumber": "  "}),
+            json!({"ID": 1, "CustomerNumber": null, "StatusCode": null, "CreditDays": null}),
+            json!({"ID": 1, "StatusCode": 12, "CreditDays": 9999, "IsPrivate": true}),
+            json!({"ID": 1, "CurrencyCode": "nok"}),
+            json!({"ID": 1, "CurrencyCode": "XX"}),
+            json!({"ID": 1, "CurrencyCode": null}),
+            json!({"ID": 1, "CurrencyCode": {"Code": "NOK", "ShortCode": "kr", "ID": 3}}),
+            json!({"ID": 1, "CurrencyCode": {"Code": null, "ShortCode": "kr"}}),
+            json!({"ID": 1, "CurrencyCode": {"Code": "NOK"}}),
+            json!({"ID": 1, "CreatedAt": "2020-01-02T03:04:05.6Z", "UpdatedAt": "2020-01-02T03:04:05.6Z"}),
+            json!({"ID": 1, "CreatedAt": "2020-01-02", "UpdatedAt": "x"}),
+            json!({"ID": 1, "CreatedAt": "x", "UpdatedAt": "x"}),
+            json!({"ID": 1, "CreatedAt": 5, "UpdatedAt": null}),
+            json!({"ID": 1, "BusinessRelationID": "7", "CustomValues": {"a": 1}, "GLN": "1", "DontSendReminders": false}),
+            json!({"ID": 1, "Info": {"ID": 7, "Name": "\u{1}", "BankAccounts": [], "StatusCode": 3}}),
+            json!({"ID": 1, "Info": {"Name": "a", "Phones": [phone(5), phone(5), phone(-1), {"ID": 6, "Deleted": true}]}}),
+            json!({"ID": 1, "Info": {"DefaultPhone": phone(5), "Phones": [phone(5), phone(6)], "DefaultPhoneID": 6}}),
+            json!({"ID": 1, "Info": {"DefaultPhone": phone(5), "Phones": [{"ID": 5, "Deleted": true}, phone(0), phone(0)]}}),
+            json!({"ID": 1, "Info": {"DefaultPhoneID": 9, "InvoiceAddressID": 0, "DefaultContactID": -1}}),
+            json!({"ID": 1, "Info": {"Phones": [{"Type": 1, "Number": " 12 ", "CountryCode": "+47", "Description": "", "_g": 1}]}}),
+            json!({"ID": 1, "Info": {"Phones": [{"Type": null}, {"Number": null, "CountryCode": null}, {}]}}),
+            json!({"ID": 1, "Info": {"Phones": [{"Number": "1", "Description": "x".repeat(251)}]}}),
+            json!({"ID": 1, "Info": {"Emails": [{"EmailAddress": " a@x.io ", "Description": null, "_c": [1]}, {"EmailAddress": null}, {}]}}),
+            json!({"ID": 1, "Info": {"DefaultEmail": {"ID": 3, "EmailAddress": "nope"}, "Emails": [{"ID": 3, "EmailAddress": "other"}]}}),
+            json!({"ID": 1, "Info": {
+                "InvoiceAddress": {"ID": 2, "AddressLine1": "a", "AddressLine3": "c", "City": "Oslo", "CountryCode": "no", "Region": null},
+                "ShippingAddress": {"ID": 2, "City": "Bergen"},
+                "Addresses": [{"AddressLine2": "b", "CountryCode": "Norway", "PostalCode": "", "_x": {"y": 1}}, {"ID": 4, "Region": "r"}, {"Country": "\u{7}"}],
+                "InvoiceAddressID": 4, "ShippingAddressID": 4
+            }}),
+            json!({"ID": 1, "Info": {
+                "DefaultContact": {"ID": 8, "Role": "boss", "Info": {"Name": "K", "DefaultEmail": {"EmailAddress": "k@x.io"}, "DefaultPhone": {"Number": "9", "CountryCode": "47"}}, "InfoID": 3},
+                "Contacts": [{"ID": 8, "Comment": "c"}, {"Info": null}, {"Info": {"DefaultEmail": null, "DefaultPhone": {"Number": null}}}, {"ID": 9, "Deleted": true}],
+                "DefaultContactID": 8
+            }}),
+        ] {
+            check_import(&v);
+        }
+    }
+
+    /// Every child type's hand-written fingerprint is the JSON one.
+    #[test]
+    fn fingerprints_are_the_json_ones() {
+        let texts: [Option<&str>; 5] = [
+            None,
+            Some(""),
+            Some("a \"q\" \\ \u{1} \u{7f} æ 😀"),
+            Some("+4791234567"),
+            Some("x\ny\tz"),
+        ];
+        let text = |i: usize| texts[i % texts.len()].map(str::to_owned);
+        for i in 0..texts.len() * 3 {
+            let a = Address {
+                kind: [
+                    AddressKind::Billing,
+                    AddressKind::Shipping,
+                    AddressKind::Other,
+                ][i % 3],
+                lines: (0..i % 4)
+                    .map(|j| text(i + j).unwrap_or_default())
+                    .collect(),
+                building_no: text(i),
+                unit_no: text(i + 1),
+                street: text(i + 2),
+                district: text(i + 3),
+                city: text(i + 4),
+                region: text(i + 1),
+                postal_code: text(i + 2),
+                country: text(i + 3),
+                country_code: text(i),
+            };
+            assert_eq!(
+                AddressChild::fingerprint(&a),
+                fingerprint(&a, AddressChild::ROLE_KEY)
+            );
+            let p = Phone {
+                kind: [PhoneKind::Phone, PhoneKind::Mobile, PhoneKind::Fax][i % 3],
+                number: text(i + 3).unwrap_or_default(),
+                country_code: text(i),
+                description: text(i + 1),
+                default: i % 2 == 0,
+            };
+            assert_eq!(
+                PhoneChild::fingerprint(&p),
+                fingerprint(&p, PhoneChild::ROLE_KEY)
+            );
+            let e = Email {
+                address: text(i + 2).unwrap_or_default(),
+                description: text(i),
+                default: i % 2 == 1,
+            };
+            assert_eq!(
+                EmailChild::fingerprint(&e),
+                fingerprint(&e, EmailChild::ROLE_KEY)
+            );
+            let date = |n: usize| {
+                (!n.is_multiple_of(3)).then(|| {
+                    [
+                        chrono::NaiveDate::from_ymd_opt(2024, 2, 29),
+                        chrono::NaiveDate::from_ymd_opt(-5, 1, 1),
+                        chrono::NaiveDate::from_ymd_opt(12345, 12, 31),
+                    ][n % 3]
+                        .unwrap()
+                })
+            };
+            let k = Contact {
+                name: text(i),
+                phone: text(i + 1),
+                email: text(i + 2),
+                relation: text(i + 3),
+                profession: text(i + 4),
+                remarks: text(i + 2),
+                primary: i % 2 == 0,
+                active: i % 3 == 0,
+                start_date: date(i),
+                end_date: date(i + 1),
+            };
+            assert_eq!(
+                ContactChild::fingerprint(&k),
+                fingerprint(&k, ContactChild::ROLE_KEY)
+            );
         }
     }
 

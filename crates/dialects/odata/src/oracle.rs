@@ -274,6 +274,7 @@ pub mod client {
 // ---------------------------------------------------------------------------------------
 
 mod tests {
+    #[cfg(feature = "client")]
     use custgate_core::Customer;
     use custgate_testkit::fixtures::seed_json;
     use proptest::prelude::*;
@@ -285,6 +286,7 @@ mod tests {
     const DIR: &str = env!("CARGO_MANIFEST_DIR");
 
     /// Two imports of an answer without a usable `ID` get different generated ids.
+    #[cfg(feature = "client")]
     fn same_generated_id(old: &Customer, new: &mut Customer) {
         let generated = |c: &Customer| c.id.as_str().parse::<i64>().is_err();
         if generated(old) && generated(new) {
