@@ -103,6 +103,18 @@ fn bench(c: &mut Criterion) {
     group.bench_function("1.5 KB answer, bytes path, read only", |b| {
         b.iter(|| convert::read_customers(black_box(&list)).unwrap())
     });
+    let read = convert::read_customers_for_import(&list).unwrap();
+    group.bench_function("1.5 KB answer, import only", |b| {
+        b.iter(|| {
+            black_box(&read)
+                .iter()
+                .map(|w| convert::import(w).unwrap())
+                .collect::<Vec<_>>()
+        })
+    });
+    group.bench_function("1.5 KB answer, serde_json skip (floor)", |b| {
+        b.iter(|| serde_json::from_slice::<serde::de::IgnoredAny>(black_box(&list)).unwrap())
+    });
     group.bench_function("1.5 KB answer, bytes path, read for import", |b| {
         b.iter(|| convert::read_customers_for_import(black_box(&list)).unwrap())
     });

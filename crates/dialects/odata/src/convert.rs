@@ -2383,41 +2383,51 @@ pub fn parse_customer(mut value: Value, path: &str) -> Result<wire::Customer, Er
     }
 }
 
+/// Reads JSON `bytes` with `$read` (a reader of the `wire` module), to their end: through
+/// a `&str` when they are UTF-8 (checked at once rather than string by string), else
+/// through the bytes (which says where they are not, as it always has).
+macro_rules! read_json {
+    ($bytes:expr, $read:path) => {
+        match std::str::from_utf8($bytes) {
+            Ok(text) => {
+                let mut de = serde_json::Deserializer::from_str(text);
+                let read = $read(&mut de)?;
+                de.end()?;
+                Ok(read)
+            }
+            Err(_) => {
+                let mut de = serde_json::Deserializer::from_slice($bytes);
+                let read = $read(&mut de)?;
+                de.end()?;
+                Ok(read)
+            }
+        }
+    };
+}
+
 /// Reads one customer of an upstream's answer straight from its bytes, in one pass:
 /// what [`parse_customer`] reads from the same JSON when it reads it. An answer that does
 /// not read is read again through [`parse_customer`] for the error (the caller's to do:
 /// it knows how the answer's JSON errors are told).
 pub fn read_customer(bytes: &[u8]) -> Result<wire::Customer, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let w = wire::customer_any_case(&mut de)?;
-    de.end()?;
-    Ok(w)
+    read_json!(bytes, wire::customer_any_case)
 }
 
 /// [`read_customer`] for a list answer (a JSON array of customers).
 pub fn read_customers(bytes: &[u8]) -> Result<Vec<wire::Customer>, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let list = wire::customers_any_case(&mut de)?;
-    de.end()?;
-    Ok(list)
+    read_json!(bytes, wire::customers_any_case)
 }
 
 /// [`read_customer`] for an import ([`apply`] in [`Mode::Import`]): the unmodelled
 /// properties the import drops (equal to their empty value) are left out while reading.
 /// `apply(None, &w, Mode::Import)` gives what it gives on [`read_customer`]'s reading.
 pub fn read_customer_for_import(bytes: &[u8]) -> Result<wire::Customer, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let w = wire::customer_for_import(&mut de)?;
-    de.end()?;
-    Ok(w)
+    read_json!(bytes, wire::customer_for_import)
 }
 
 /// [`read_customer_for_import`] for a list answer.
 pub fn read_customers_for_import(bytes: &[u8]) -> Result<Vec<wire::Customer>, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let list = wire::customers_for_import(&mut de)?;
-    de.end()?;
-    Ok(list)
+    read_json!(bytes, wire::customers_for_import)
 }
 
 /// How to look inside a property when searching for the one that does not parse.
@@ -2760,6 +2770,31 @@ mod tests {
                 ContactChild::fingerprint(&k),
                 fingerprint(&k, ContactChild::ROLE_KEY)
             );
+        }
+    }
+
+    /// The readers read UTF-8 through a `&str`, anything else through the bytes: both
+    /// give what reading the bytes gives, errors included.
+    #[test]
+    fn readers_read_text_and_bytes_alike() {
+        fn bytes_reading(bytes: &[u8]) -> Result<Vec<wire::Customer>, String> {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            let list = wire::customers_for_import(&mut de).map_err(|e| e.to_string())?;
+            de.end().map_err(|e| e.to_string())?;
+            Ok(list)
+        }
+        for body in [
+            &b"[{\"ID\": 1, \"Info\": {\"Name\": \"a\xff\"}}]"[..],
+            b"[{\"ID\": 1, \"N\xc3\": 2}]",
+            b"[{\"ID\": 1}] \xff",
+            b"[{\"ID\": 1, \"Info\": {\"Name\": \"\xc3\xa6\\u00e6\"}}]",
+            b"[{\"ID\": 1, \"Info\": {\"Name\": \"\\ud800\"}}]",
+            b"[{\"ID\": 1,}]",
+            b"[{\"ID\": 1}] x",
+        ] {
+            let text = String::from_utf8_lossy(body);
+            let read = read_customers_for_import(body).map_err(|e| e.to_string());
+            assert_eq!(read, bytes_reading(body), "{text}");
         }
     }
 

@@ -341,9 +341,15 @@ mod tests {
 
     #[cfg(feature = "client")]
     fn check_answer_at(text: &str, depths: &[usize]) {
+        check_body_at(text.as_bytes(), depths);
+    }
+
+    /// [`check_answer_at`] for a body that need not be UTF-8.
+    #[cfg(feature = "client")]
+    fn check_body_at(body: &[u8], depths: &[usize]) {
         use crate::client;
+        let text = String::from_utf8_lossy(body);
         for &depth in depths {
-            let body = text.as_bytes();
             let old = super::client::import_one(body, depth);
             let mut new = client::import_one(body, depth);
             if let (Ok(o), Ok(n)) = (&old, &mut new) {
@@ -625,6 +631,17 @@ mod tests {
             r#"[[[[[[[[[[]]]]]]]]]]"#,
         ] {
             check_answer(text);
+        }
+        // Bytes that are not UTF-8, in a name, a value, a value the import drops and
+        // outside any string.
+        for body in [
+            &b"{\"ID\": 1, \"Info\": {\"Name\": \"a\xff\"}}"[..],
+            b"[{\"ID\": 1, \"N\xc3\": 2}]",
+            b"[{\"ID\": 1, \"GLN\": \"\xe2\x82\"}]",
+            b"[{\"ID\": 1}] \xff",
+            b"{\"ID\": 1, \"Info\": {\"Name\": \"\xc3\xa6\"}}",
+        ] {
+            check_body_at(body, &[64, 3]);
         }
         let deep = format!("{{\"Zz\": {}1{}}}", "[".repeat(200), "]".repeat(200));
         check_answer(&deep);
