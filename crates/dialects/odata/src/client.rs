@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use custgate_core::{
@@ -30,6 +31,34 @@ use crate::wire::{self, ServerError, ValidationObject};
 pub const READ_EXPAND: &str = "Info,Info.InvoiceAddress,Info.ShippingAddress,Info.Addresses,Info.DefaultPhone,Info.Phones,Info.DefaultEmail,Info.Emails,Info.DefaultContact.Info.DefaultEmail,Info.DefaultContact.Info.DefaultPhone,Info.Contacts.Info.DefaultEmail,Info.Contacts.Info.DefaultPhone,CurrencyCode";
 
 const UPSTREAM: &str = "odata";
+
+/// `expand=READ_EXPAND` as a query string spells it, encoded once.
+static EXPAND_QUERY: LazyLock<String> = LazyLock::new(|| {
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("expand", READ_EXPAND)
+        .finish()
+});
+
+/// `url` with the query `params` and then `expand=READ_EXPAND`: the bytes reqwest's
+/// `RequestBuilder::query` gives for the same pairs, with the constant pair encoded once
+/// rather than on every call.
+fn with_read_query(mut url: url::Url, params: &[(String, String)]) -> url::Url {
+    if url.query().is_some_and(|q| !q.is_empty()) {
+        // Appended to, as reqwest appends (an upstream path never has a query).
+        url.query_pairs_mut()
+            .extend_pairs(params)
+            .append_pair("expand", READ_EXPAND);
+        return url;
+    }
+    let mut query = String::with_capacity(EXPAND_QUERY.len() + 64);
+    if !params.is_empty() {
+        url::form_urlencoded::Serializer::new(&mut query).extend_pairs(params);
+        query.push('&');
+    }
+    query.push_str(&EXPAND_QUERY);
+    url.set_query(Some(&query));
+    url
+}
 
 /// How to reach one company of an upstream Unimicro.
 #[derive(Clone, Deserialize)]
@@ -182,14 +211,27 @@ impl Client {
     }
 
     fn request(&self, method: Method, path: &str) -> Result<reqwest::RequestBuilder> {
-        let url = self.upstream.url(path)?;
-        Ok(self
-            .upstream
+        Ok(self.request_to(method, self.upstream.url(path)?))
+    }
+
+    /// A request to `path` with the query `params`, then the relations a read expands.
+    fn read_request(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(String, String)],
+    ) -> Result<reqwest::RequestBuilder> {
+        let url = with_read_query(self.upstream.url(path)?, params);
+        Ok(self.request_to(method, url))
+    }
+
+    fn request_to(&self, method: Method, url: url::Url) -> reqwest::RequestBuilder {
+        self.upstream
             .http()
             .request(method, url)
             .bearer_auth(self.token.expose_secret())
             .header("CompanyKey", &self.company_key)
-            .header(reqwest::header::ACCEPT, "application/json"))
+            .header(reqwest::header::ACCEPT, "application/json")
     }
 
     /// Sends a request; a non-2xx answer becomes a canonical error with the upstream's
@@ -231,16 +273,12 @@ impl Client {
 
     /// The upstream's record of customer `id`, as it sent it.
     async fn fetch_json(&self, id: i64) -> Result<Value> {
-        let rb = self
-            .request(Method::GET, &format!("api/biz/customers/{id}"))?
-            .query(&[("expand", READ_EXPAND)]);
+        let rb = self.read_request(Method::GET, &format!("api/biz/customers/{id}"), &[])?;
         self.send_json("get", rb).await
     }
 
     async fn fetch(&self, id: i64) -> Result<Customer> {
-        let rb = self
-            .request(Method::GET, &format!("api/biz/customers/{id}"))?
-            .query(&[("expand", READ_EXPAND)]);
+        let rb = self.read_request(Method::GET, &format!("api/biz/customers/{id}"), &[])?;
         self.send_customer("get", rb).await
     }
 }
@@ -472,11 +510,8 @@ impl CustomerStore for Client {
     #[tracing::instrument(skip_all, fields(tenant = %tenant))]
     async fn query(&self, tenant: &TenantId, q: &Query) -> Result<Page> {
         self.capability.check_query(q)?;
-        let mut params = query::to_params(q)?;
-        params.push(("expand".into(), READ_EXPAND.into()));
-        let rb = self
-            .request(Method::GET, "api/biz/customers")?
-            .query(&params);
+        let params = query::to_params(q)?;
+        let rb = self.read_request(Method::GET, "api/biz/customers", &params)?;
         let (_, body) = self.send("query", rb).await?;
         let items = import_list(&body, self.max_depth())?;
         Ok(Page { items, total: None })
@@ -520,8 +555,7 @@ impl CustomerStore for Client {
             ));
         }
         let rb = self
-            .request(Method::POST, "api/biz/customers")?
-            .query(&[("expand", READ_EXPAND)])
+            .read_request(Method::POST, "api/biz/customers", &[])?
             .json(&convert::create_body(&customer));
         self.send_customer("create", rb).await
     }
@@ -548,8 +582,7 @@ impl CustomerStore for Client {
         let body = update_body(&customer, &current_json);
         let current = import(current_json)?;
         let rb = self
-            .request(Method::PUT, &format!("api/biz/customers/{id}"))?
-            .query(&[("expand", READ_EXPAND)])
+            .read_request(Method::PUT, &format!("api/biz/customers/{id}"), &[])?
             .json(&body);
         let mut saved = self.send_customer("update", rb).await?;
         if customer.status != current.status {
@@ -628,6 +661,88 @@ mod tests {
             ..c
         };
         assert!(Client::new(bad).is_err());
+    }
+
+    /// The query a read sends is byte for byte what reqwest's `query` made of the same
+    /// pairs with `expand=READ_EXPAND` after them.
+    #[test]
+    fn read_queries_are_what_reqwest_made() {
+        use custgate_core::query::{CmpOp, Filter, SortKey, TextOp};
+        use custgate_core::Value as V;
+        let text = |field, op, v: &str| Filter::text(field, op, v, true).unwrap();
+        let queries = [
+            Query::default(),
+            Query {
+                limit: Some(1),
+                ..Query::default()
+            },
+            Query {
+                filter: Some(Filter::eq(Field::Seq, V::Int(42)).unwrap()),
+                sort: vec![SortKey::asc(Field::Seq)],
+                ..Query::default()
+            },
+            Query {
+                filter: Some(Filter::And(vec![
+                    text(
+                        Field::DisplayName,
+                        TextOp::Contains,
+                        "O'Brien & Sønner = 100% + 1/2 #x ?y",
+                    ),
+                    Filter::not(text(Field::DefaultEmail, TextOp::Like, "a_b%@x.no")),
+                    Filter::Or(vec![
+                        Filter::compare(
+                            Field::CreatedAt,
+                            CmpOp::Ge,
+                            V::text("2024-01-31T10:00:00Z"),
+                        )
+                        .unwrap(),
+                        Filter::IsNull {
+                            field: Field::Currency,
+                        },
+                    ]),
+                ])),
+                sort: vec![
+                    SortKey::desc(Field::DisplayName),
+                    SortKey::asc(Field::UpdatedAt),
+                ],
+                offset: 40,
+                limit: Some(20),
+                ..Query::default()
+            },
+            Query {
+                filter: Some(
+                    Filter::in_list(Field::Number, vec![V::text("7"), V::text("10")]).unwrap(),
+                ),
+                offset: 3,
+                ..Query::default()
+            },
+        ];
+        let mut lists: Vec<Vec<(String, String)>> = queries
+            .iter()
+            .map(|q| query::to_params(q).unwrap())
+            .collect();
+        lists.push(vec![
+            ("a b".into(), "\u{0}\t\"<>'`{}|\\^~[]".into()),
+            ("ü".into(), "😀".into()),
+            ("*-._".into(), String::new()),
+        ]);
+        let http = reqwest::Client::new();
+        for base in [
+            "http://127.0.0.1:1/api/biz/customers",
+            "https://up.example/x/api/biz/customers/42",
+            "http://h/p?",
+            "http://h/p?a=1",
+            "http://h/p#f",
+        ] {
+            let base = url::Url::parse(base).unwrap();
+            for params in &lists {
+                let mut old = params.clone();
+                old.push(("expand".into(), READ_EXPAND.into()));
+                let old = http.get(base.clone()).query(&old).build().unwrap();
+                let new = with_read_query(base.clone(), params);
+                assert_eq!(new.as_str(), old.url().as_str(), "{params:?}");
+            }
+        }
     }
 
     #[test]

@@ -1407,18 +1407,36 @@ fn cannot(what: impl fmt::Display) -> Error {
     Error::unsupported(format!("the odata upstream cannot filter on {what}"))
 }
 
-fn literal(v: &Value) -> String {
+fn write_literal(out: &mut String, v: &Value) {
+    use std::fmt::Write;
     match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Decimal(d) => d.normalize().to_string(),
-        Value::DateTime(t) => format!(
-            "'{}'",
-            t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-        ),
-        Value::Text(s) => format!("'{}'", s.replace('\'', "''")),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Decimal(d) => {
+            let _ = write!(out, "{}", d.normalize());
+        }
+        Value::DateTime(t) => {
+            out.push('\'');
+            out.push_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+            out.push('\'');
+        }
+        Value::Text(s) => write_text_literal(out, s),
     }
+}
+
+/// A text literal: quoted, a quote inside doubled.
+fn write_text_literal(out: &mut String, s: &str) {
+    out.push('\'');
+    for (i, part) in s.split('\'').enumerate() {
+        if i > 0 {
+            out.push_str("''");
+        }
+        out.push_str(part);
+    }
+    out.push('\'');
 }
 
 /// The integer a canonical number is written as, when it is one exactly.
@@ -1462,10 +1480,23 @@ fn write_eq(out: &mut String, field: Field, op: CmpOp, value: &Value) -> Result<
             }
             _ => return Err(cannot("the order of statuses")),
         },
-        _ => literal(value),
+        _ => {
+            write_compare(out, path, op);
+            write_literal(out, value);
+            return Ok(());
+        }
     };
-    out.push_str(&format!("{path} {} {lit}", op.as_str()));
+    write_compare(out, path, op);
+    out.push_str(&lit);
     Ok(())
+}
+
+/// `{path} {op} `, what a literal follows.
+fn write_compare(out: &mut String, path: &str, op: CmpOp) {
+    out.push_str(path);
+    out.push(' ');
+    out.push_str(op.as_str());
+    out.push(' ');
 }
 
 fn write_filter(out: &mut String, f: &Filter) -> Result<(), Error> {
@@ -1510,12 +1541,25 @@ fn write_filter(out: &mut String, f: &Filter) -> Result<(), Error> {
                 f => path_of(*f),
             }
             .ok_or_else(|| cannot(field))?;
-            let v = literal(&Value::text(value.clone()));
-            match op {
-                TextOp::Contains => out.push_str(&format!("contains({path},{v})")),
-                TextOp::StartsWith => out.push_str(&format!("startswith({path},{v})")),
-                TextOp::EndsWith => out.push_str(&format!("endswith({path},{v})")),
-                TextOp::Like => out.push_str(&format!("{path} like {v}")),
+            let function = match op {
+                TextOp::Contains => Some("contains("),
+                TextOp::StartsWith => Some("startswith("),
+                TextOp::EndsWith => Some("endswith("),
+                TextOp::Like => None,
+            };
+            match function {
+                Some(function) => {
+                    out.push_str(function);
+                    out.push_str(path);
+                    out.push(',');
+                    write_text_literal(out, value);
+                    out.push(')');
+                }
+                None => {
+                    out.push_str(path);
+                    out.push_str(" like ");
+                    write_text_literal(out, value);
+                }
             }
             Ok(())
         }
@@ -1540,7 +1584,8 @@ fn write_filter(out: &mut String, f: &Filter) -> Result<(), Error> {
             Field::Status | Field::Kind => Err(cannot(format!("'is null' on {field}"))),
             f => {
                 let path = path_of(*f).ok_or_else(|| cannot(f))?;
-                out.push_str(&format!("{path} eq null"));
+                out.push_str(path);
+                out.push_str(" eq null");
                 Ok(())
             }
         },
@@ -1971,6 +2016,45 @@ mod tests {
         let fields: Vec<&str> = e.fields().iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["filter", "id"]);
         assert_eq!(e.fields()[0].message, "is not a parameter of a read");
+    }
+
+    /// The literals written as they were made before they were written in place.
+    #[test]
+    fn literals_are_written_as_before() {
+        fn before(v: &Value) -> String {
+            match v {
+                Value::Null => "null".into(),
+                Value::Bool(b) => b.to_string(),
+                Value::Int(i) => i.to_string(),
+                Value::Decimal(d) => d.normalize().to_string(),
+                Value::DateTime(t) => format!(
+                    "'{}'",
+                    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+                ),
+                Value::Text(s) => format!("'{}'", s.replace('\'', "''")),
+            }
+        }
+        let t = chrono::DateTime::parse_from_rfc3339("2024-01-31T10:00:00.120Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        for v in [
+            Value::Null,
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::Int(-9223372036854775808),
+            Value::Int(42),
+            Value::Decimal("12.3400".parse().unwrap()),
+            Value::Decimal("-0.0".parse().unwrap()),
+            Value::DateTime(t),
+            Value::text(""),
+            Value::text("'"),
+            Value::text("''a'b'"),
+            Value::text("O'Brien & Sønner 😀"),
+        ] {
+            let mut out = String::from("x");
+            write_literal(&mut out, &v);
+            assert_eq!(out, format!("x{}", before(&v)), "{v:?}");
+        }
     }
 
     #[test]
