@@ -34,15 +34,43 @@ const UPSTREAM: &str = "odata";
 
 /// `expand=READ_EXPAND` as a query string spells it, encoded once.
 static EXPAND_QUERY: LazyLock<String> = LazyLock::new(|| {
-    url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("expand", READ_EXPAND)
-        .finish()
+    let mut query = String::new();
+    append_pair(&mut query, "expand", READ_EXPAND);
+    query
 });
+
+/// Appends `name=value` to a query string as `application/x-www-form-urlencoded` writes
+/// it (reqwest's `query`, through `form_urlencoded`): ASCII letters, digits and `*-._`
+/// as they are, a space as `+`, every other byte as `%XX`; `&` between pairs.
+fn append_pair(query: &mut String, name: &str, value: &str) {
+    fn encode(out: &mut String, s: &str) {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        for b in s.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                    out.push(char::from(b))
+                }
+                b' ' => out.push('+'),
+                _ => {
+                    out.push('%');
+                    out.push(char::from(HEX[usize::from(b >> 4)]));
+                    out.push(char::from(HEX[usize::from(b & 15)]));
+                }
+            }
+        }
+    }
+    if !query.is_empty() {
+        query.push('&');
+    }
+    encode(query, name);
+    query.push('=');
+    encode(query, value);
+}
 
 /// `url` with the query `params` and then `expand=READ_EXPAND`: the bytes reqwest's
 /// `RequestBuilder::query` gives for the same pairs, with the constant pair encoded once
 /// rather than on every call.
-fn with_read_query(mut url: url::Url, params: &[(String, String)]) -> url::Url {
+fn with_read_query(mut url: reqwest::Url, params: &[(String, String)]) -> reqwest::Url {
     if url.query().is_some_and(|q| !q.is_empty()) {
         // Appended to, as reqwest appends (an upstream path never has a query).
         url.query_pairs_mut()
@@ -51,8 +79,10 @@ fn with_read_query(mut url: url::Url, params: &[(String, String)]) -> url::Url {
         return url;
     }
     let mut query = String::with_capacity(EXPAND_QUERY.len() + 64);
-    if !params.is_empty() {
-        url::form_urlencoded::Serializer::new(&mut query).extend_pairs(params);
+    for (name, value) in params {
+        append_pair(&mut query, name, value);
+    }
+    if !query.is_empty() {
         query.push('&');
     }
     query.push_str(&EXPAND_QUERY);
@@ -225,7 +255,7 @@ impl Client {
         Ok(self.request_to(method, url))
     }
 
-    fn request_to(&self, method: Method, url: url::Url) -> reqwest::RequestBuilder {
+    fn request_to(&self, method: Method, url: reqwest::Url) -> reqwest::RequestBuilder {
         self.upstream
             .http()
             .request(method, url)
@@ -725,7 +755,12 @@ mod tests {
             ("a b".into(), "\u{0}\t\"<>'`{}|\\^~[]".into()),
             ("ü".into(), "😀".into()),
             ("*-._".into(), String::new()),
+            (
+                (0u8..128).map(char::from).collect(),
+                "ÿ\u{7ff}\u{800}\u{ffff}".into(),
+            ),
         ]);
+        lists.push(vec![(String::new(), String::new())]);
         let http = reqwest::Client::new();
         for base in [
             "http://127.0.0.1:1/api/biz/customers",
@@ -734,7 +769,7 @@ mod tests {
             "http://h/p?a=1",
             "http://h/p#f",
         ] {
-            let base = url::Url::parse(base).unwrap();
+            let base = reqwest::Url::parse(base).unwrap();
             for params in &lists {
                 let mut old = params.clone();
                 old.push(("expand".into(), READ_EXPAND.into()));
