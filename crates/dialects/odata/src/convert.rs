@@ -281,13 +281,21 @@ fn fingerprint<T: Serialize>(v: &T, role_key: &str) -> String {
         m.remove(role_key);
     }
     // The bytes `value.to_string()` gives (compact JSON), without the formatter between.
-    fingerprint_of(&serde_json::to_vec(&value).unwrap_or_default())
+    let digest = Sha256::digest(serde_json::to_vec(&value).unwrap_or_default());
+    hex::encode(&digest[..8])
 }
 
 /// The fingerprint of a child's canonical JSON text.
 fn fingerprint_of(json: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(json);
-    hex::encode(&digest[..8])
+    // What `hex::encode` gives for the first eight bytes.
+    let mut out = String::with_capacity(16);
+    for b in &digest[..8] {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    out
 }
 
 /// Writes canonical JSON by hand, byte for byte what `serde_json` writes for a `Value`

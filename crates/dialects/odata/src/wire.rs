@@ -93,11 +93,133 @@ enum Casing {
 }
 
 /// An object type of the model, read property by property from a map.
-trait WireObject: Sized {
+trait WireObject: Sized + Default {
     /// What a value of the wrong type was expected to be (`struct Customer`).
     const EXPECTING: &'static str;
 
-    fn visit<'de, A: MapAccess<'de>>(map: A, casing: Casing) -> Result<Self, A::Error>;
+    /// Reads the object into `out`, a blank one (the objects are large: read where they
+    /// are to be kept rather than moved there).
+    fn visit_into<'de, A: MapAccess<'de>>(
+        map: A,
+        casing: Casing,
+        out: &mut Self,
+    ) -> Result<(), A::Error>;
+
+    fn visit<'de, A: MapAccess<'de>>(map: A, casing: Casing) -> Result<Self, A::Error> {
+        let mut out = Self::default();
+        Self::visit_into(map, casing, &mut out)?;
+        Ok(out)
+    }
+}
+
+/// Reads one [`WireObject`] into a blank one.
+struct ObjectInto<'a, T> {
+    out: &'a mut T,
+    casing: Casing,
+}
+
+impl<'de, T: WireObject> DeserializeSeed<'de> for ObjectInto<'_, T> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: WireObject> Visitor<'de> for ObjectInto<'_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        T::visit_into(map, self.casing, self.out)
+    }
+}
+
+/// Reads a [`Patch`] of a [`WireObject`] into its place: what `PatchSeed(ObjectSeed)`
+/// reads, assigned.
+struct PatchInto<'a, T> {
+    place: &'a mut Patch<T>,
+    casing: Casing,
+}
+
+impl<'de, T: WireObject> DeserializeSeed<'de> for PatchInto<'_, T> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, T: WireObject> Visitor<'de> for PatchInto<'_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("option")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        *self.place = Patch::Null;
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        *self.place = Patch::Null;
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        *self.place = Patch::Value(T::default());
+        match self.place {
+            Patch::Value(out) => ObjectInto {
+                out,
+                casing: self.casing,
+            }
+            .deserialize(d),
+            Patch::Absent | Patch::Null => Ok(()),
+        }
+    }
+}
+
+/// Reads a list of [`WireObject`]s, each where it is kept: what `ListSeed(ObjectSeed)`
+/// reads.
+struct ListInto<T> {
+    casing: Casing,
+    _type: PhantomData<T>,
+}
+
+impl<'de, T: WireObject> DeserializeSeed<'de> for ListInto<T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: WireObject> Visitor<'de> for ListInto<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let mut out: Vec<T> = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        loop {
+            out.push(T::default());
+            let last = out.len() - 1;
+            let seed = ObjectInto {
+                out: &mut out[last],
+                casing: self.casing,
+            };
+            if seq.next_element_seed(seed)?.is_none() {
+                out.pop();
+                return Ok(out);
+            }
+        }
+    }
 }
 
 /// Reads one [`WireObject`].
@@ -347,19 +469,28 @@ impl Seen {
 macro_rules! wire_type {
     (plain, $t:ty) => { Patch<$t> };
     (one, $t:ty) => { Patch<$t> };
+    (untagged, $t:ty) => { Patch<$t> };
     (many, $t:ty) => { Patch<Vec<$t>> };
 }
 
-/// Reads the value of a property of each kind.
+/// Reads the value of a property of each kind into its place: a plain value, one
+/// object of the model (read where it is kept), a value of an untagged type, a list of
+/// objects.
 macro_rules! wire_value {
-    ($map:ident, $casing:ident, plain, $t:ty) => {
-        $map.next_value::<Patch<$t>>()
+    ($map:ident, $casing:ident, $place:expr, plain, $t:ty) => {
+        $place = $map.next_value::<Patch<$t>>()?
     };
-    ($map:ident, $casing:ident, one, $t:ty) => {
-        $map.next_value_seed(PatchSeed(<$t>::seed($casing)))
+    ($map:ident, $casing:ident, $place:expr, one, $t:ty) => {
+        $map.next_value_seed(PatchInto::<$t> {
+            place: &mut $place,
+            casing: $casing,
+        })?
     };
-    ($map:ident, $casing:ident, many, $t:ty) => {
-        $map.next_value_seed(PatchSeed(ListSeed(<$t>::seed($casing))))
+    ($map:ident, $casing:ident, $place:expr, untagged, $t:ty) => {
+        $place = $map.next_value_seed(PatchSeed(<$t>::seed($casing)))?
+    };
+    ($map:ident, $casing:ident, $place:expr, many, $t:ty) => {
+        $place = $map.next_value_seed(PatchSeed(ListSeed(<$t>::seed($casing))))?
     };
 }
 
@@ -399,17 +530,17 @@ macro_rules! wire_object {
         impl WireObject for $name {
             const EXPECTING: &'static str = concat!("struct ", stringify!($name));
 
-            fn visit<'de, A: MapAccess<'de>>(
+            fn visit_into<'de, A: MapAccess<'de>>(
                 mut map: A,
                 casing: Casing,
-            ) -> Result<Self, A::Error> {
+                out: &mut Self,
+            ) -> Result<(), A::Error> {
                 #[allow(non_camel_case_types, clippy::enum_variant_names)]
                 #[derive(Clone, Copy)]
                 enum Field {
                     $($field,)*
                 }
                 let level: &Level = &$level;
-                let mut out = $name::default();
                 let mut seen = Seen::default();
                 let template = match casing {
                     Casing::Import => level.template(),
@@ -446,11 +577,11 @@ macro_rules! wire_object {
                     seen.given(canonical, &key, seen.fields & bit != 0, casing)?;
                     seen.fields |= bit;
                     match field {
-                        $(Field::$field => out.$field = wire_value!(map, casing, $kind, $t)?,)*
+                        $(Field::$field => wire_value!(map, casing, out.$field, $kind, $t),)*
                     }
                 }
                 out.extra = seen.into_extra();
-                Ok(out)
+                Ok(())
             }
         }
 
@@ -473,7 +604,7 @@ wire_object! {
         "IsPrivate" is_private: plain(bool),
         "StatusCode" status_code: plain(i64),
         "CreditDays" credit_days: plain(i64),
-        "CurrencyCode" currency_code: one(CurrencyCode),
+        "CurrencyCode" currency_code: untagged(CurrencyCode),
         "CustomValues" custom_values: plain(JsonMap),
         "Deleted" deleted: plain(bool),
         "CreatedAt" created_at: plain(Value),
@@ -666,7 +797,11 @@ pub fn customer_any_case<'de, D: Deserializer<'de>>(d: D) -> Result<Customer, D:
 
 /// [`customer_any_case`] for a list of customers.
 pub fn customers_any_case<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Customer>, D::Error> {
-    ListSeed(Customer::seed(Casing::AnyCase)).deserialize(d)
+    ListInto {
+        casing: Casing::AnyCase,
+        _type: PhantomData::<Customer>,
+    }
+    .deserialize(d)
 }
 
 /// [`customer_any_case`] for an import (`apply` in `Mode::Import`): the customer's and its
@@ -678,7 +813,11 @@ pub fn customer_for_import<'de, D: Deserializer<'de>>(d: D) -> Result<Customer, 
 
 /// [`customer_for_import`] for a list of customers.
 pub fn customers_for_import<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Customer>, D::Error> {
-    ListSeed(Customer::seed(Casing::Import)).deserialize(d)
+    ListInto {
+        casing: Casing::Import,
+        _type: PhantomData::<Customer>,
+    }
+    .deserialize(d)
 }
 
 /// The 400 body (seed: "Validation Response").
