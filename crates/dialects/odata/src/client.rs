@@ -364,18 +364,14 @@ fn import_wire(w: &wire::Customer) -> Result<Customer> {
     convert::import(w).map_err(unreadable)
 }
 
-/// Whether an answer may be read in one pass: it is not empty, and not nested deeper than
-/// the upstream's limit (which the `Value` reader refuses before parsing).
-fn one_pass(body: &[u8], max_depth: usize) -> bool {
-    !body.is_empty() && custgate_core::json::nesting_depth(body) <= max_depth
-}
-
-/// An answer holding one customer → canonical: read in one pass from the bytes; an answer
-/// that does not read so is read through a `Value` ([`answer_value`], [`import`]), which
-/// says why exactly as the client always has.
+/// An answer holding one customer → canonical: read in one pass from the bytes when it is
+/// not empty and not nested deeper than the upstream's limit (found while reading; the
+/// `Value` reader refuses such an answer before parsing); an answer that does not read so
+/// is read through a `Value` ([`answer_value`], [`import`]), which says why exactly as the
+/// client always has.
 pub(crate) fn import_one(body: &[u8], max_depth: usize) -> Result<Customer> {
-    if one_pass(body, max_depth) {
-        if let Ok(w) = convert::read_customer_for_import(body) {
+    if !body.is_empty() {
+        if let Some(w) = convert::read_customer_for_import_within(body, max_depth) {
             return import_wire(&w);
         }
     }
@@ -384,8 +380,8 @@ pub(crate) fn import_one(body: &[u8], max_depth: usize) -> Result<Customer> {
 
 /// An answer holding a list of customers → canonical, as [`import_one`] reads one.
 pub(crate) fn import_list(body: &[u8], max_depth: usize) -> Result<Vec<Customer>> {
-    if one_pass(body, max_depth) {
-        if let Ok(list) = convert::read_customers_for_import(body) {
+    if !body.is_empty() {
+        if let Some(list) = convert::read_customers_for_import_within(body, max_depth) {
             return list.iter().map(import_wire).collect();
         }
     }

@@ -2438,6 +2438,25 @@ pub fn read_customers_for_import(bytes: &[u8]) -> Result<Vec<wire::Customer>, se
     read_json!(bytes, wire::customers_for_import)
 }
 
+/// [`read_customer_for_import`] of an answer nested at most `max_depth` deep (objects
+/// and arrays, as [`custgate_core::json::nesting_depth`] counts them): `None` for one
+/// that does not read or nests deeper. The depth is found while reading rather than by a
+/// pass of its own (the reader of an answer that nests deeper is stopped by serde_json's
+/// own limit, or reads it, and the answer is refused then).
+pub fn read_customer_for_import_within(bytes: &[u8], max_depth: usize) -> Option<wire::Customer> {
+    let (read, depth) = wire::reading_depth(|| read_customer_for_import(bytes));
+    read.ok().filter(|_| depth <= max_depth)
+}
+
+/// [`read_customer_for_import_within`] for a list answer.
+pub fn read_customers_for_import_within(
+    bytes: &[u8],
+    max_depth: usize,
+) -> Option<Vec<wire::Customer>> {
+    let (read, depth) = wire::reading_depth(|| read_customers_for_import(bytes));
+    read.ok().filter(|_| depth <= max_depth)
+}
+
 /// How to look inside a property when searching for the one that does not parse.
 enum Part {
     Info,

@@ -336,7 +336,27 @@ mod tests {
     /// The upstream client's reader, on `text` as an answer with one customer and as a list,
     /// with the default depth limit and a very low one.
     fn check_answer(text: &str) {
-        check_answer_at(text, &[64, 3]);
+        check_depth(text.as_bytes());
+        check_answer_at(text, &[64, 5, 4, 3]);
+    }
+
+    /// The depth the readers find while reading is the one the text nests (when they read
+    /// it), for one customer and for a list.
+    fn check_depth(body: &[u8]) {
+        let text = String::from_utf8_lossy(body);
+        let nests = custgate_core::json::nesting_depth(body);
+        let (read, depth) = wire::reading_depth(|| convert::read_customer_for_import(body));
+        if read.is_ok() {
+            assert_eq!(depth, nests, "{text}");
+        }
+        let (read, depth) = wire::reading_depth(|| convert::read_customers_for_import(body));
+        if read.is_ok() {
+            assert_eq!(depth, nests, "{text}");
+        }
+        let (read, depth) = wire::reading_depth(|| convert::read_customer(body));
+        if read.is_ok() {
+            assert_eq!(depth, nests, "{text}");
+        }
     }
 
     #[cfg(feature = "client")]
@@ -559,7 +579,9 @@ mod tests {
         for f in [&all[4], &all[5]] {
             for m in mutations(f) {
                 check_value(&m);
-                check_answer_at(&reversed(&m), &[64]);
+                let text = reversed(&m);
+                check_depth(text.as_bytes());
+                check_answer_at(&text, &[64, 4]);
             }
         }
     }
@@ -629,6 +651,17 @@ mod tests {
             r#"{"ID": 10000000000000000000000}"#,
             r#"{"CreatedAt": "2020-01-02T03:04:05Z", "UpdatedAt": 5}"#,
             r#"[[[[[[[[[[]]]]]]]]]]"#,
+            // A name given twice keeps the last value, the depth is the text's.
+            r#"{"ID": 1, "GLN": [[[[1]]]], "GLN": 2}"#,
+            r#"{"ID": 1, "Sellers": [[[]]], "Sellers": []}"#,
+            r#"{"ID": 1, "sellers": [[{}]], "Sellers": []}"#,
+            r#"[{"ID": 1, "Info": {"Zz": [[[1]]]}, "Info": {}}]"#,
+            r#"{"ID": 1, "CustomValues": {"a": [[1]], "a": 1}}"#,
+            r#"{"ID": 1, "BusinessRelationID": {"a": {"b": [1]}, "a": 1}}"#,
+            r#"{"ID": 1, "CreatedAt": [[["x"]]], "CreatedAt": "2020-01-02"}"#,
+            r#"{"ID": 1, "CurrencyCode": {"Code": "NOK", "X": [[[]]], "X": 1}}"#,
+            r#"[{"ID": 1, "Info": {"Phones": [{"Zz": [[1]], "Zz": 1}], "BankAccounts": [[[]]], "BankAccounts": []}}]"#,
+            r#"{"ID": 1, "Info": {"DefaultContact": {"Info": {"Zz": [[{"a": [1]}]], "Zz": 0}}}}"#,
         ] {
             check_answer(text);
         }
@@ -641,6 +674,7 @@ mod tests {
             b"[{\"ID\": 1}] \xff",
             b"{\"ID\": 1, \"Info\": {\"Name\": \"\xc3\xa6\"}}",
         ] {
+            check_depth(body);
             check_body_at(body, &[64, 3]);
         }
         let deep = format!("{{\"Zz\": {}1{}}}", "[".repeat(200), "]".repeat(200));

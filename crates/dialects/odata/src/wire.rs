@@ -92,6 +92,191 @@ enum Casing {
     Import,
 }
 
+/// How deep a reading is: the nesting of the objects and arrays being read, and the
+/// deepest reached (as [`custgate_core::json::nesting_depth`] counts it: each object and
+/// array one level), so that a caller can tell how deep its input nests without a pass of
+/// its own ([`reading_depth`]). Kept per thread: a reading does not leave its thread.
+mod depth {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// The nesting being read and the deepest reached.
+        static DEPTH: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+    }
+
+    /// One object or array being read: a level deeper until dropped.
+    pub(super) struct Level;
+
+    pub(super) fn enter() -> Level {
+        DEPTH.with(|d| {
+            let (at, deepest) = d.get();
+            d.set((at + 1, deepest.max(at + 1)));
+        });
+        Level
+    }
+
+    impl Drop for Level {
+        fn drop(&mut self) {
+            DEPTH.with(|d| {
+                let (at, deepest) = d.get();
+                d.set((at.saturating_sub(1), deepest));
+            });
+        }
+    }
+
+    pub(super) fn reset() {
+        DEPTH.with(|d| d.set((0, 0)));
+    }
+
+    pub(super) fn deepest() -> usize {
+        DEPTH.with(|d| d.get().1)
+    }
+}
+
+/// Reads a JSON value as `Value` reads it, each object and array in it counted in the
+/// reading's depth (a `Value` keeps the last of a name given twice, so the depth of what
+/// it holds is not always the depth of what was read).
+#[derive(Clone, Copy)]
+struct ValueSeed;
+
+impl<'de> DeserializeSeed<'de> for ValueSeed {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::from(n))
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::from(n))
+    }
+
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        self.deserialize(d)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let _level = depth::enter();
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        MapSeed.visit_map(map).map(Value::Object)
+    }
+}
+
+/// Reads a JSON object as `Map` reads it, counted as [`ValueSeed`] counts.
+#[derive(Clone, Copy)]
+struct MapSeed;
+
+impl<'de> DeserializeSeed<'de> for MapSeed {
+    type Value = JsonMap;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<JsonMap, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MapSeed {
+    type Value = JsonMap;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<JsonMap, E> {
+        Ok(JsonMap::new())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonMap, A::Error> {
+        let _level = depth::enter();
+        let mut out = JsonMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(ValueSeed)?;
+            out.insert(key, value);
+        }
+        Ok(out)
+    }
+}
+
+/// How a plain property's value is read: as its type reads itself, and a JSON value or
+/// object through [`ValueSeed`], [`MapSeed`] (counted in the reading's depth).
+trait Plain: Sized {
+    fn read<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Patch<Self>, A::Error>;
+}
+
+macro_rules! plain_by_deserialize {
+    ($($t:ty),*) => {$(
+        impl Plain for $t {
+            fn read<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Patch<Self>, A::Error> {
+                map.next_value::<Patch<$t>>()
+            }
+        }
+    )*};
+}
+
+plain_by_deserialize!(i64, bool, String);
+
+impl Plain for Value {
+    fn read<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Patch<Self>, A::Error> {
+        map.next_value_seed(PatchSeed(ValueSeed))
+    }
+}
+
+impl Plain for JsonMap {
+    fn read<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Patch<Self>, A::Error> {
+        map.next_value_seed(PatchSeed(MapSeed))
+    }
+}
+
+/// Runs `read` and says how deep what it read nests (objects and arrays, as
+/// [`custgate_core::json::nesting_depth`] counts them in the JSON text): the deepest
+/// nesting the readers of this module went through, values read whole included.
+pub fn reading_depth<T>(read: impl FnOnce() -> T) -> (T, usize) {
+    depth::reset();
+    let out = read();
+    (out, depth::deepest())
+}
+
 /// An object type of the model, read property by property from a map.
 trait WireObject: Sized + Default {
     /// What a value of the wrong type was expected to be (`struct Customer`).
@@ -206,6 +391,7 @@ impl<'de, T: WireObject> Visitor<'de> for ListInto<T> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let _level = depth::enter();
         let mut out: Vec<T> = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
         loop {
             out.push(T::default());
@@ -307,6 +493,7 @@ impl<'de, S: DeserializeSeed<'de> + Copy> Visitor<'de> for ListSeed<S> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let _level = depth::enter();
         // As serde's own `Vec` does: trust the hint only so far.
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
         while let Some(item) = seq.next_element_seed(self.0)? {
@@ -423,7 +610,7 @@ impl Seen {
                 self.names |= bit;
                 if let Some(empty) = template.and_then(|t| t.get(place as usize).copied().flatten())
                 {
-                    let value: Value = map.next_value()?;
+                    let value = map.next_value_seed(ValueSeed)?;
                     if value == *empty {
                         // Left out; the last value given is the one kept, so an earlier
                         // one goes too.
@@ -439,7 +626,7 @@ impl Seen {
             }
             None => key.into_owned(),
         };
-        let value = map.next_value()?;
+        let value = map.next_value_seed(ValueSeed)?;
         self.push(name, value, level_names);
         Ok(())
     }
@@ -478,7 +665,7 @@ macro_rules! wire_type {
 /// objects.
 macro_rules! wire_value {
     ($map:ident, $casing:ident, $place:expr, plain, $t:ty) => {
-        $place = $map.next_value::<Patch<$t>>()?
+        $place = <$t as Plain>::read(&mut $map)?
     };
     ($map:ident, $casing:ident, $place:expr, one, $t:ty) => {
         $map.next_value_seed(PatchInto::<$t> {
@@ -535,6 +722,7 @@ macro_rules! wire_object {
                 casing: Casing,
                 out: &mut Self,
             ) -> Result<(), A::Error> {
+                let _level = depth::enter();
                 #[allow(non_camel_case_types, clippy::enum_variant_names)]
                 #[derive(Clone, Copy)]
                 enum Field {
