@@ -484,6 +484,19 @@ fn added_property<T: PartialEq + Serialize>(
     }
 }
 
+/// [`added_property`] for a text the rendering has (`None`: `null`), given by reference.
+fn added_text(over: &mut JsonMap, name: &str, wire: &Patch<String>, rendered: Option<&str>) {
+    let same = match (wire, rendered) {
+        (Patch::Absent, _) => return,
+        (Patch::Null, None) => true,
+        (Patch::Value(w), Some(r)) => w == r,
+        _ => false,
+    };
+    if !same {
+        over.insert(name.to_owned(), to_value(wire));
+    }
+}
+
 /// [`overrides`] for a new child's unmodelled properties (which its rendering never has):
 /// all of them, `ID` and `Deleted` left out.
 fn added_extra(over: &mut JsonMap, extra: &JsonMap) {
@@ -1016,12 +1029,27 @@ impl Child for PhoneChild {
         {
             return overrides::<Self>(to_value(w), canon);
         }
-        let r = Self::render(canon);
+        // What `render` gives, borrowed.
+        let number = match &canon.country_code {
+            Some(cc) => split_e164(&canon.number, cc).unwrap_or(&canon.number),
+            None => &canon.number,
+        };
         let mut over = JsonMap::new();
-        added_property(&mut over, "Type", &w.kind, &r.kind);
-        added_property(&mut over, "Number", &w.number, &r.number);
-        added_property(&mut over, "CountryCode", &w.country_code, &r.country_code);
-        added_property(&mut over, "Description", &w.description, &r.description);
+        let kind = Patch::Value(validate::phone_type_code(canon.kind));
+        added_property(&mut over, "Type", &w.kind, &kind);
+        added_text(&mut over, "Number", &w.number, Some(number));
+        added_text(
+            &mut over,
+            "CountryCode",
+            &w.country_code,
+            canon.country_code.as_deref(),
+        );
+        added_text(
+            &mut over,
+            "Description",
+            &w.description,
+            canon.description.as_deref(),
+        );
         added_extra(&mut over, &w.extra);
         over
     }
@@ -1112,15 +1140,20 @@ impl Child for EmailChild {
         {
             return overrides::<Self>(to_value(w), canon);
         }
-        let r = Self::render(canon);
+        // What `render` gives, borrowed.
         let mut over = JsonMap::new();
-        added_property(
+        added_text(
             &mut over,
             "EmailAddress",
             &w.email_address,
-            &r.email_address,
+            Some(&canon.address),
         );
-        added_property(&mut over, "Description", &w.description, &r.description);
+        added_text(
+            &mut over,
+            "Description",
+            &w.description,
+            canon.description.as_deref(),
+        );
         added_extra(&mut over, &w.extra);
         over
     }
