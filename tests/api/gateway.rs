@@ -1359,6 +1359,79 @@ async fn fields_odata_cannot_carry_are_reported_or_refused_in_strict_mode() {
     assert_eq!(facade_named(&upstream, "Whole Co").await.len(), 1);
 }
 
+/// An odata front call with its credentials.
+async fn odata_call(app: &TestApp, method: Method, path: &str, body: Option<&Value>) -> Reply {
+    let mut req = app
+        .client
+        .request(method, app.url(path))
+        .bearer_auth(ODATA_TOKEN)
+        .header("CompanyKey", ODATA_COMPANY);
+    if let Some(b) = body {
+        req = req.json(b);
+    }
+    let started = Instant::now();
+    let r = req.send().await.expect("the gateway answers");
+    let (status, headers) = (r.status(), r.headers().clone());
+    let text = r.text().await.expect("the gateway's body reads");
+    Reply {
+        status,
+        headers,
+        text,
+        elapsed: started.elapsed(),
+    }
+}
+
+#[tokio::test]
+async fn the_ids_the_odata_front_hands_out_are_not_reported_as_dropped() {
+    // NData carries a name and an email whole; the odata front's child ids, fingerprints
+    // and id counter are its own bookkeeping, which no other dialect keeps.
+    let upstream = spawn_app().await;
+    let client = ndata_client(&upstream);
+    let strict =
+        spawn_app_with(move |s| back_demo(s, "ndata", client, json!({"strict": true}))).await;
+    let body = json!({
+        "IsPrivate": false,
+        "Info": {"Name": "Ida Ids", "DefaultEmail": {"EmailAddress": "ida@example.com"}}
+    });
+    let r = odata_call(&strict, Method::POST, "/api/biz/customers", Some(&body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.header(DROPPED), None, "{}", r.text);
+    let created = r.json();
+    let id = created["ID"].as_i64().expect("an integer ID");
+
+    // Read back, changed and sent again whole: every ID it shows is the front's own.
+    let path = format!("/api/biz/customers/{id}?expand=Info,Info.DefaultEmail,Info.Emails");
+    let r = odata_call(&strict, Method::GET, &path, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let mut record = r.json();
+    assert_eq!(
+        record["Info"]["DefaultEmail"]["EmailAddress"], "ida@example.com",
+        "{record}"
+    );
+    record["Info"]["Name"] = "Ida Ids II".into();
+    let r = odata_call(
+        &strict,
+        Method::PUT,
+        &format!("/api/biz/customers/{id}"),
+        Some(&record),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.header(DROPPED), None, "{}", r.text);
+    assert_eq!(facade_named(&upstream, "Ida Ids II").await.len(), 1);
+
+    // What NData cannot hold is still refused, named by its canonical path.
+    let lossy = json!({"Info": {"Name": "Ida Lossy"}, "WebUrl": "https://ida.example.com"});
+    let r = odata_call(&strict, Method::POST, "/api/biz/customers", Some(&lossy)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(
+        r.text.contains("WebUrl") || r.text.contains("web"),
+        "{}",
+        r.text
+    );
+    assert!(facade_named(&upstream, "Ida Lossy").await.is_empty());
+}
+
 #[tokio::test]
 async fn the_facades_create_answer_lists_the_dropped_fields() {
     let upstream = spawn_app().await;

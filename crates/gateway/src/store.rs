@@ -311,7 +311,9 @@ impl GatewayStore {
             probe.number = None;
         }
         let kept = (self.carry)(&probe);
-        let dropped = diff::dropped_fields(&probe, &kept);
+        // Nor are the ids the odata front hands out to a record's parts.
+        let sent = custgate_odata::convert::without_assigned_ids(&probe);
+        let dropped = diff::dropped_fields(&sent, &kept);
         if dropped.is_empty() {
             return Ok((probe, dropped));
         }

@@ -2391,6 +2391,68 @@ fn keep_assigned_ids(sent: &Customer, kept: &mut Customer) {
     to.store_into(kept);
 }
 
+/// `c` without what the odata front assigns rather than its client sends, for naming what
+/// an upstream lost ([`custgate_core::diff::dropped_fields`]): in its extension, each
+/// child's `ID` and fingerprint, the `ID`s of the owned relation objects and their links,
+/// `BusinessRelationID`, `Info.ID` and `next_id` (what [`carried`] gives back as
+/// [`keep_assigned_ids`] says). An upstream of another dialect keeps none of them, and the
+/// odata front hands children ids out afresh when it reads the record back. What is left
+/// of a child's entry (properties as typed, `over`) is the client's and still counts; the
+/// entries left empty are taken out, so such a path names the child by its place among
+/// the ones left. An extension that does not read as the odata front writes it is left
+/// whole: all of it counts.
+pub fn without_assigned_ids(c: &Customer) -> Customer {
+    let mut c = c.clone();
+    let Some(ext) = c.extensions.get_mut(DIALECT) else {
+        return c;
+    };
+    if serde_json::from_value::<Ext>(Value::Object(ext.clone())).is_err() {
+        return c;
+    }
+    ext.remove("next_id");
+    if let Some(Value::Object(groups)) = ext.get_mut("children") {
+        for entries in groups.values_mut() {
+            if let Value::Array(items) = entries {
+                for item in items.iter_mut() {
+                    if let Value::Object(m) = item {
+                        m.remove("ID");
+                        m.remove("fp");
+                    }
+                }
+                items.retain(|item| item.as_object().is_none_or(|m| !m.is_empty()));
+            }
+        }
+        groups.retain(|_, entries| entries.as_array().is_none_or(|a| !a.is_empty()));
+    }
+    if let Some(Value::Object(fields)) = ext.get_mut("fields") {
+        fields.remove("BusinessRelationID");
+        for (key, link) in wire::OWNED {
+            fields.remove(*link);
+            if let Some(Value::Object(owned)) = fields.get_mut(*key) {
+                owned.remove("ID");
+                if owned.is_empty() {
+                    fields.remove(*key);
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(info)) = ext.get_mut("info") {
+        info.remove("ID");
+    }
+    for key in ["children", "fields", "info"] {
+        if ext
+            .get(key)
+            .is_some_and(|v| v.as_object().is_some_and(|m| m.is_empty()))
+        {
+            ext.remove(key);
+        }
+    }
+    if ext.is_empty() {
+        c.extensions.remove(DIALECT);
+    }
+    c
+}
+
 /// Parses a request body (any property-name casing) into the wire type.
 ///
 /// One pass over the body reads it ([`wire::customer_any_case`]). A body that does not
@@ -2675,6 +2737,118 @@ mod tests {
         ] {
             check(text);
         }
+    }
+
+    #[test]
+    fn without_assigned_ids_keeps_the_clients_data_only() {
+        use custgate_core::diff::dropped_fields;
+        let dir = env!("CARGO_MANIFEST_DIR");
+        let seed = custgate_testkit::fixtures::seed_json(dir, "appendix_a.json");
+        let mut c = apply(None, &parse(seed), Mode::Create).unwrap();
+        c.seq = Some(42);
+        let ext = c.extension(DIALECT).unwrap().clone();
+        assert!(
+            ext.contains_key("next_id") && ext.contains_key("children"),
+            "{ext:?}"
+        );
+
+        let sent = without_assigned_ids(&c);
+        let left = sent.extension(DIALECT).cloned().unwrap_or_default();
+        assert!(!left.contains_key("next_id"), "{left:?}");
+        for entries in left["children"].as_object().unwrap().values() {
+            for e in entries.as_array().unwrap() {
+                assert!(e.get("ID").is_none() && e.get("fp").is_none(), "{e}");
+            }
+        }
+        assert!(left["fields"].get("BusinessRelationID").is_none());
+        assert!(left.get("info").is_none_or(|i| i.get("ID").is_none()));
+        for (owned, link) in wire::OWNED {
+            assert!(left["fields"].get(*link).is_none(), "{link}");
+            assert!(left["fields"][*owned].get("ID").is_none(), "{owned}.ID");
+        }
+        // The unmodelled properties the client sent are all still there, references to
+        // other entities (`DefaultSeller.ID`) included.
+        let fields = ext["fields"].as_object().unwrap();
+        let assigned = |key: &str| {
+            key == "BusinessRelationID" || wire::OWNED.iter().any(|(_, link)| *link == key)
+        };
+        for (key, value) in fields {
+            if assigned(key) {
+                continue;
+            }
+            let owned = wire::OWNED.iter().any(|(o, _)| *o == key);
+            match value {
+                Value::Object(o) => {
+                    for (k, v) in o.iter().filter(|(k, _)| !owned || k.as_str() != "ID") {
+                        assert_eq!(left["fields"][key][k], *v, "fields.{key}.{k}");
+                    }
+                }
+                v => assert_eq!(left["fields"][key], *v, "fields.{key}"),
+            }
+        }
+        // The rest of the record is untouched.
+        let mut without_ext = c.clone();
+        without_ext.extensions.remove(DIALECT);
+        let mut sent_without_ext = sent.clone();
+        sent_without_ext.extensions.remove(DIALECT);
+        assert_eq!(sent_without_ext, without_ext);
+
+        // An odata upstream keeps those ids: what it loses is what it lost before.
+        assert!(dropped_fields(&c, &carried(&c)).is_empty());
+        assert!(dropped_fields(&sent, &carried(&c)).is_empty());
+        // An upstream keeping no odata extension loses the client's data only.
+        let mut elsewhere = c.clone();
+        elsewhere.extensions.remove(DIALECT);
+        let lost = dropped_fields(&sent, &elsewhere);
+        assert!(!lost.is_empty());
+        assert!(
+            lost.iter().all(|p| [
+                "next_id",
+                ".fp",
+                "BusinessRelationID",
+                "DimensionsID",
+                "info.ID"
+            ]
+            .iter()
+            .all(|assigned| !p.contains(assigned))),
+            "{lost:?}"
+        );
+
+        // A record the odata front never wrote, and an extension it would not write.
+        let plain = Customer::new();
+        assert_eq!(without_assigned_ids(&plain), plain);
+        let mut odd = Customer::new();
+        odd.extensions.insert(
+            DIALECT.into(),
+            json!({"next_id": "seven", "children": 1})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        assert_eq!(without_assigned_ids(&odd), odd);
+        // Ids alone leave nothing behind.
+        let mut ids_only = Customer::new();
+        ids_only.extensions.insert(
+            DIALECT.into(),
+            json!({"next_id": 3, "children": {"Emails": [{"ID": 1, "fp": "ab"}]}, "info": {"ID": 4}})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        assert!(without_assigned_ids(&ids_only).extensions.is_empty());
+        // A child's properties as typed stay, with the entry's ids gone.
+        let mut over = ids_only.clone();
+        over.extensions.get_mut(DIALECT).unwrap()["children"]["Emails"][0]["over"] =
+            json!({"_createguid": "g"});
+        assert_eq!(
+            Value::Object(
+                without_assigned_ids(&over)
+                    .extension(DIALECT)
+                    .unwrap()
+                    .clone()
+            ),
+            json!({"children": {"Emails": [{"over": {"_createguid": "g"}}]}})
+        );
     }
 
     /// `import` gives what `apply` gives in `Mode::Import` (the generated id of a record
