@@ -311,11 +311,15 @@ impl GatewayStore {
             probe.number = None;
         }
         let kept = (self.carry)(&probe);
-        // Nor are the ids the odata front hands out to a record's parts.
+        if diff::dropped_fields(&probe, &kept).is_empty() {
+            return Ok((probe, Vec::new()));
+        }
+        // Something is lost: what the upstream keeps goes. The ids the odata front hands
+        // out to a record's parts are not the client's data, so losing them is no loss.
         let sent = custgate_odata::convert::without_assigned_ids(&probe);
         let dropped = diff::dropped_fields(&sent, &kept);
         if dropped.is_empty() {
-            return Ok((probe, dropped));
+            return Ok((kept, dropped));
         }
         if self.strict {
             let fields = dropped
