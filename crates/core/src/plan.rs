@@ -12,9 +12,11 @@
 //!    conjuncts: those the backend supports are pushed (only the first of them when the
 //!    backend cannot combine filters with `and`), the others stay local. Any other filter
 //!    is pushed whole or kept whole.
-//! 3. A lookup-only backend (`list == false`) answers a query only through a lookup: the
-//!    first conjunct that is an `eq` on a key it can find by ([`Key::to_filter`]'s form)
-//!    is sent as [`Fetch::Find`] and the whole query runs locally over the customers found.
+//! 3. A lookup-only backend (`list == false`) answers a query only through a lookup: of
+//!    the conjuncts that are an `eq` on a key it can find by ([`Key::to_filter`]'s form),
+//!    the most selective (seq, then number, external id, reference number,
+//!    identification, email, mobile, name; the first of equals) is sent as
+//!    [`Fetch::Find`] and the whole query runs locally over the customers found.
 //!    Without such a conjunct the query is refused: "the backend cannot do listing
 //!    customers".
 //! 4. With a local filter part, a lookup is used the same way when a local conjunct is an
@@ -373,8 +375,8 @@ fn key_of(f: &Filter) -> Option<Key> {
     (key.to_filter() == *f).then_some(key)
 }
 
-/// A lookup by the first of `candidates` the backend can find by, with the whole query
-/// run locally over what it finds.
+/// A lookup by the most selective of `candidates` the backend can find by (the first of
+/// equals), with the whole query run locally over what it finds.
 fn lookup<'a>(
     cap: &Capability,
     q: &Query,
@@ -383,8 +385,25 @@ fn lookup<'a>(
     let key = candidates
         .into_iter()
         .filter_map(key_of)
-        .find(|k| cap.find.supports(k))?;
+        .filter(|k| cap.find.supports(k))
+        .min_by_key(selectivity)?;
     Some(Plan::new(Fetch::Find(key), Local::Run(q.clone()), false))
+}
+
+/// How few records a key is expected to find, lowest first: the backend's own integer id
+/// and number name one record, the external ids and identifications usually one, an email
+/// or a mobile a few, a display name any number.
+fn selectivity(key: &Key) -> u8 {
+    match key {
+        Key::Seq(_) => 0,
+        Key::Number(_) => 1,
+        Key::ExternalId(_) => 2,
+        Key::ReferenceNo(_) => 3,
+        Key::Identification(_) => 4,
+        Key::Email(_) => 5,
+        Key::Mobile(_) => 6,
+        Key::Name(_) => 7,
+    }
 }
 
 /// Every match of `pushed`, with the rest of the query run locally.
@@ -839,6 +858,41 @@ mod tests {
         assert_eq!(e.message(), "the backend cannot do listing customers");
         let or = Query::filtered(Filter::Or(vec![eq(Field::Number, Value::text("1"))]));
         assert!(plan(&cap, &or).is_err());
+        // Of two keys, the one naming a single record is looked up, wherever it stands.
+        let q = Query::filtered(Filter::And(vec![
+            eq(Field::DisplayName, Value::text("Jo")),
+            eq(Field::Number, Value::text("42")),
+        ]));
+        assert_eq!(
+            plan(&cap, &q).unwrap().fetch,
+            Fetch::Find(Key::Number("42".into()))
+        );
+        // Of equals, the first.
+        let q = Query::filtered(Filter::And(vec![
+            eq(Field::DisplayName, Value::text("Jo")),
+            eq(Field::DisplayName, Value::text("Al")),
+        ]));
+        assert_eq!(
+            plan(&cap, &q).unwrap().fetch,
+            Fetch::Find(Key::Name("Jo".into()))
+        );
+    }
+
+    #[test]
+    fn keys_rank_by_how_few_records_they_find() {
+        let ranked = [
+            Key::Seq(1),
+            Key::Number("1".into()),
+            Key::ExternalId("x".into()),
+            Key::ReferenceNo("r".into()),
+            Key::Identification("i".into()),
+            Key::Email("e@x".into()),
+            Key::Mobile("+1".into()),
+            Key::Name("n".into()),
+        ];
+        for pair in ranked.windows(2) {
+            assert!(selectivity(&pair[0]) < selectivity(&pair[1]), "{pair:?}");
+        }
     }
 
     #[test]
