@@ -132,7 +132,15 @@ async fn call(
     token: &str,
     body: Option<&Value>,
 ) -> Reply {
-    let mut req = app.client.request(method, app.url(path)).bearer_auth(token);
+    send(
+        app.client.request(method, app.url(path)).bearer_auth(token),
+        body,
+    )
+    .await
+}
+
+/// Sends a request (with `body` as JSON) and reads the answer whole.
+async fn send(mut req: reqwest::RequestBuilder, body: Option<&Value>) -> Reply {
     if let Some(b) = body {
         req = req.json(b);
     }
@@ -1361,24 +1369,12 @@ async fn fields_odata_cannot_carry_are_reported_or_refused_in_strict_mode() {
 
 /// An odata front call with its credentials.
 async fn odata_call(app: &TestApp, method: Method, path: &str, body: Option<&Value>) -> Reply {
-    let mut req = app
+    let req = app
         .client
         .request(method, app.url(path))
         .bearer_auth(ODATA_TOKEN)
         .header("CompanyKey", ODATA_COMPANY);
-    if let Some(b) = body {
-        req = req.json(b);
-    }
-    let started = Instant::now();
-    let r = req.send().await.expect("the gateway answers");
-    let (status, headers) = (r.status(), r.headers().clone());
-    let text = r.text().await.expect("the gateway's body reads");
-    Reply {
-        status,
-        headers,
-        text,
-        elapsed: started.elapsed(),
-    }
+    send(req, body).await
 }
 
 #[tokio::test]
