@@ -423,24 +423,28 @@ impl Upstream {
             m.all.observe(&m.label, operation, elapsed.as_secs_f64());
         }
         match &outcome {
-            // A 4xx mostly answers what the caller asked (a name that is not there, a
-            // field the upstream refuses): logged, but not as a sign of trouble upstream.
-            Ok(a) if client_status(a.status) => tracing::info!(
-                parent: &span,
-                upstream = %inner.name,
-                operation,
-                status = a.status,
-                body = %self.logged_body(&a.body),
-                "Upstream answered with an error status"
-            ),
-            Ok(a) if !(200..300).contains(&a.status) => tracing::warn!(
-                parent: &span,
-                upstream = %inner.name,
-                operation,
-                status = a.status,
-                body = %self.logged_body(&a.body),
-                "Upstream answered with an error status"
-            ),
+            Ok(a) if !(200..300).contains(&a.status) => {
+                let body = self.logged_body(&a.body);
+                macro_rules! answered {
+                    ($level:ident) => {
+                        tracing::$level!(
+                            parent: &span,
+                            upstream = %inner.name,
+                            operation,
+                            status = a.status,
+                            body = %body,
+                            "Upstream answered with an error status"
+                        )
+                    };
+                }
+                // A 4xx mostly answers what the caller asked (a name that is not there, a
+                // field the upstream refuses): logged, but not as trouble upstream.
+                if client_status(a.status) {
+                    answered!(info)
+                } else {
+                    answered!(warn)
+                }
+            }
             Ok(_) => {}
             Err(f) => tracing::warn!(
                 parent: &span,
