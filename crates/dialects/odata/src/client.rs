@@ -34,38 +34,10 @@ const UPSTREAM: &str = "odata";
 
 /// `expand=READ_EXPAND` as a query string spells it, encoded once.
 static EXPAND_QUERY: LazyLock<String> = LazyLock::new(|| {
-    let mut query = String::new();
-    append_pair(&mut query, "expand", READ_EXPAND);
-    query
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("expand", READ_EXPAND)
+        .finish()
 });
-
-/// Appends `name=value` to a query string as `application/x-www-form-urlencoded` writes
-/// it (reqwest's `query`, through `form_urlencoded`): ASCII letters, digits and `*-._`
-/// as they are, a space as `+`, every other byte as `%XX`; `&` between pairs.
-fn append_pair(query: &mut String, name: &str, value: &str) {
-    fn encode(out: &mut String, s: &str) {
-        const HEX: &[u8; 16] = b"0123456789ABCDEF";
-        for b in s.bytes() {
-            match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                    out.push(char::from(b))
-                }
-                b' ' => out.push('+'),
-                _ => {
-                    out.push('%');
-                    out.push(char::from(HEX[usize::from(b >> 4)]));
-                    out.push(char::from(HEX[usize::from(b & 15)]));
-                }
-            }
-        }
-    }
-    if !query.is_empty() {
-        query.push('&');
-    }
-    encode(query, name);
-    query.push('=');
-    encode(query, value);
-}
 
 /// `url` with the query `params` and then `expand=READ_EXPAND`: the bytes reqwest's
 /// `RequestBuilder::query` gives for the same pairs, with the constant pair encoded once
@@ -79,10 +51,8 @@ fn with_read_query(mut url: reqwest::Url, params: &[(String, String)]) -> reqwes
         return url;
     }
     let mut query = String::with_capacity(EXPAND_QUERY.len() + 64);
-    for (name, value) in params {
-        append_pair(&mut query, name, value);
-    }
-    if !query.is_empty() {
+    if !params.is_empty() {
+        url::form_urlencoded::Serializer::new(&mut query).extend_pairs(params);
         query.push('&');
     }
     query.push_str(&EXPAND_QUERY);
