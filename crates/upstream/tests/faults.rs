@@ -2,10 +2,11 @@
 //! refuse, hang, fail, rate-limit, redirect, trickle or flood. Timeouts and backoffs are
 //! small so that the whole file runs in a few seconds.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use custgate_core::ErrorKind;
@@ -563,6 +564,12 @@ async fn a_call_that_finds_no_free_slot_within_the_request_timeout_fails_unavail
 #[derive(Clone, Default)]
 struct Logs(Arc<Mutex<Vec<u8>>>);
 
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
 impl Write for Logs {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(buf);
@@ -572,6 +579,60 @@ impl Write for Logs {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+thread_local! {
+    /// The sink of the test capturing logs on this thread, if one does.
+    static CAPTURE: RefCell<Option<Logs>> = const { RefCell::new(None) };
+}
+
+/// Writes to this thread's capturing test, or nowhere.
+struct ThreadSink;
+
+impl Write for ThreadSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        CAPTURE.with(|c| match &mut *c.borrow_mut() {
+            Some(logs) => logs.write(buf),
+            None => Ok(buf.len()),
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Stops capturing this thread's logs when dropped.
+struct Capture;
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        CAPTURE.with(|c| c.borrow_mut().take());
+    }
+}
+
+/// Captures everything this crate and these tests log on this thread, at every level and
+/// with span closes, until the guard drops. Each test runs on one thread (tokio's
+/// current-thread runtime), so this is everything its calls log.
+///
+/// One global subscriber serves every test: a subscriber set per thread races with the
+/// interest tracing caches per call site while other tests log on other threads, and then
+/// misses events.
+fn capture_logs() -> (Logs, Capture) {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // Not the HTTP stack's own debug lines, which name the host and port.
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter("custgate_upstream=trace,faults=trace")
+            .with_ansi(false)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_writer(|| ThreadSink)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+    });
+    let logs = Logs::default();
+    CAPTURE.with(|c| *c.borrow_mut() = Some(logs.clone()));
+    (logs, Capture)
 }
 
 #[tokio::test]
@@ -586,18 +647,7 @@ async fn each_attempt_is_a_child_span_and_no_url_or_secret_reaches_the_logs() {
         }
     })
     .await;
-    let logs = Logs::default();
-    let sink = logs.clone();
-    // Everything this crate and this test log, at every level (the HTTP stack's own
-    // debug lines name the host and port it connects to).
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("custgate_upstream=trace,faults=trace")
-        .with_ansi(false)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_writer(move || sink.clone())
-        .finish();
-    // The test runs on one thread, so a thread-local subscriber sees everything.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _capture) = capture_logs();
 
     let u = upstream(config(&server.base)).with_secret(SecretString::from("KEY4242"));
     let url = u.url("API/Customer/Get/KEY4242?CustNumOrName=x").unwrap();
@@ -610,7 +660,7 @@ async fn each_attempt_is_a_child_span_and_no_url_or_secret_reaches_the_logs() {
     assert_eq!(status, 200);
     assert_eq!(server.hits(), 2);
 
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     let closes: Vec<&str> = text
         .lines()
         .filter(|l| l.contains("front.request:upstream.call{") && l.contains(": close "))
@@ -651,18 +701,6 @@ fn a_configured_name_replaces_the_clients() {
     assert!(e.to_string().contains("name"), "{e}");
 }
 
-/// Logs at INFO and above, as the gateway's default filter keeps them.
-fn info_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
-    let logs = Logs::default();
-    let sink = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("custgate_upstream=info")
-        .with_ansi(false)
-        .with_writer(move || sink.clone())
-        .finish();
-    (logs, tracing::subscriber::set_default(subscriber))
-}
-
 #[tokio::test]
 async fn a_refused_request_is_logged_as_information_and_trouble_upstream_as_a_warning() {
     let server = serve(|_, request, stream| async move {
@@ -675,7 +713,7 @@ async fn a_refused_request_is_logged_as_information_and_trouble_upstream_as_a_wa
         respond(stream, status, &[], format!("said {status}").as_bytes()).await
     })
     .await;
-    let (logs, _guard) = info_logs();
+    let (logs, _capture) = capture_logs();
     let mut c = config(&server.base);
     c.retry.max_attempts = 1;
     let u = upstream(c);
@@ -683,7 +721,7 @@ async fn a_refused_request_is_logged_as_information_and_trouble_upstream_as_a_wa
         let rb = u.http().get(u.url(path).unwrap());
         u.send("lookup", rb).await.unwrap();
     }
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     let level = |status: u16| {
         let line = text
             .lines()
