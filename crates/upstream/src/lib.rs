@@ -38,6 +38,17 @@ pub use config::{BreakerConfig, RetryConfig, UpstreamConfig};
 pub use metrics::UpstreamMetrics;
 pub use upstream::Upstream;
 
+/// The context key saying a failed call never went out.
+pub(crate) const SENT: &str = "sent";
+
+/// Whether a failed call certainly never reached the upstream: it could not connect, its
+/// circuit was open, or no slot under the concurrency limit freed up in time. A create
+/// that failed so created nothing; after any other failure (a timeout, a connection lost
+/// mid-call) nobody knows.
+pub fn never_sent(e: &Error) -> bool {
+    e.context_value(SENT) == Some("no")
+}
+
 /// A canonical error for an upstream HTTP status, with the upstream's message.
 ///
 /// A server error's message is the upstream's internals (exception texts, SQL): it is

@@ -378,7 +378,8 @@ impl Upstream {
                             inner.config.request_timeout_ms
                         ),
                     )
-                    .with_context("upstream", inner.name.clone()));
+                    .with_context("upstream", inner.name.clone())
+                    .with_context(crate::SENT, "no"));
                 }
             };
         let span = tracing::info_span!(
@@ -507,6 +508,7 @@ impl Upstream {
                 format!("upstream {name} is failing and was not called: {why}"),
             )
             .with_context("upstream", name.to_owned())
+            .with_context(crate::SENT, "no")
         };
         match refusal {
             Refusal::Open { until, remaining } => refused(&format!(
@@ -661,12 +663,13 @@ fn failed(upstream: &str, e: &(dyn std::error::Error + 'static), connect: bool) 
     } else {
         (Failure::Transport, ErrorKind::UpstreamUnavailable, "failed")
     };
-    Failed {
-        error: Error::new(kind, format!("upstream {upstream} {what}"))
-            .with_context("upstream", upstream.to_owned())
-            .with_context("cause", cause),
-        failure,
+    let mut error = Error::new(kind, format!("upstream {upstream} {what}"))
+        .with_context("upstream", upstream.to_owned())
+        .with_context("cause", cause);
+    if failure == Failure::Connect {
+        error = error.with_context(crate::SENT, "no");
     }
+    Failed { error, failure }
 }
 
 /// Reads a response body, refusing more than `limit` bytes: a declared length above it

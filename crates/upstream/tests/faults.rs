@@ -168,6 +168,7 @@ async fn a_refused_connection_is_unavailable_temporary_and_retried_even_for_a_po
     let rb = u.http().post(u.url("create").unwrap()).body("{}");
     let e = u.send("create", rb).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UpstreamUnavailable);
+    assert!(custgate_upstream::never_sent(&e), "{e:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
     let text = scrape(&metrics);
     for operation in ["get", "create"] {
@@ -213,6 +214,10 @@ async fn a_post_that_times_out_is_not_sent_again() {
     let rb = u.http().post(u.url("customers").unwrap()).body("{}");
     let e = u.send("create", rb).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UpstreamTimeout);
+    assert!(
+        !custgate_upstream::never_sent(&e),
+        "sent, outcome unknown: {e:?}"
+    );
     assert_eq!(server.hits(), 1);
 }
 
@@ -256,6 +261,7 @@ async fn repeated_500s_are_retried_then_open_the_breaker_which_half_opens_and_cl
     assert!(e.is_temporary());
     assert!(e.message().contains("circuit open until"), "{e}");
     assert_eq!(e.context_value("retry_after"), Some("1"));
+    assert!(custgate_upstream::never_sent(&e));
     assert_eq!(server.hits(), 4);
 
     // Half-open once its time is up; a successful trial closes it.
@@ -557,6 +563,7 @@ async fn a_call_that_finds_no_free_slot_within_the_request_timeout_fails_unavail
     assert_eq!(e.kind(), ErrorKind::UpstreamUnavailable);
     assert!(e.is_temporary());
     assert!(e.message().contains("calls in flight"), "{e}");
+    assert!(custgate_upstream::never_sent(e));
     assert_eq!(server.hits(), 2);
 }
 
