@@ -44,12 +44,66 @@ fn in_flight() -> StoreError {
     .into()
 }
 
+/// A key claimed for a create that runs outside this store ([`SqlStore::claim_key`]).
+#[derive(Debug)]
+pub enum KeyClaim {
+    /// The caller owns the key: it creates, then calls [`SqlStore::complete_key`] with
+    /// this token, or [`SqlStore::release_key`] when nothing was created.
+    Owned(i64),
+    /// The key was used with the same request before: its first answer.
+    Replay(Box<Customer>),
+}
+
 impl SqlStore {
+    /// Phase 1 for a create that runs elsewhere (in gateway mode, upstream): the records
+    /// and rules of this store's own idempotent creates, in `scope` rather than a tenant's
+    /// (a scope no tenant id can spell keeps the two apart). A key used with another
+    /// request is `IdempotencyMismatch`, one still pending `Conflict`.
+    pub async fn claim_key(
+        &self,
+        scope: &str,
+        idem: &Idempotency,
+    ) -> custgate_core::Result<KeyClaim> {
+        Ok(match self.claim_in(scope, idem).await? {
+            Claim::Owned(token) => KeyClaim::Owned(token),
+            Claim::Replay(first) => KeyClaim::Replay(first),
+        })
+    }
+
+    /// Phase 2 for a create that ran elsewhere: records its answer under the claim.
+    /// `Conflict` when the claim was taken over meanwhile (it was pending too long).
+    pub async fn complete_key(
+        &self,
+        scope: &str,
+        key: &str,
+        token: i64,
+        answer: &Customer,
+    ) -> custgate_core::Result<()> {
+        let json = serde_json::to_string(answer).map_err(StoreError::from)?;
+        let mut tx = self.write_tx().await?;
+        let res = complete(&mut tx.conn(), scope, key, token, &json).await;
+        Ok(tx.finish(res).await?)
+    }
+
+    /// Gives a claim up when its create created nothing.
+    pub async fn release_key(
+        &self,
+        scope: &str,
+        key: &str,
+        token: i64,
+    ) -> custgate_core::Result<()> {
+        Ok(self.release(scope, key, token).await?)
+    }
+
     /// Phase 1: claims `idem.key` for this request, or answers from its record.
     pub(crate) async fn claim(&self, tenant: &TenantId, idem: &Idempotency) -> Result<Claim> {
+        self.claim_in(tenant.as_str(), idem).await
+    }
+
+    async fn claim_in(&self, tenant: &str, idem: &Idempotency) -> Result<Claim> {
         for _ in 0..ATTEMPTS {
             let mut tx = self.write_tx().await?;
-            let res = claim_once(&mut tx.conn(), tenant.as_str(), idem).await;
+            let res = claim_once(&mut tx.conn(), tenant, idem).await;
             match tx.finish(res).await? {
                 Attempt::Done(claim) => return Ok(claim),
                 Attempt::Retry => tokio::task::yield_now().await,

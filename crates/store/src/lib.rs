@@ -20,6 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::ConnectOptions;
 
 pub use config::{Backend, StoreConfig, DEFAULT_URL};
+pub use idempotency::KeyClaim;
 
 use db::Pool;
 use error::StoreError;
