@@ -9,7 +9,7 @@ use actix_web::middleware::{self, from_fn};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use custgate_core::{DynStore, MemoryStore, TenantId};
-use custgate_gateway::{AliasTable, GatewayStore, MemoryAliases};
+use custgate_gateway::{GatewayStore, Ledger};
 use custgate_http::observe::{metrics_handler, observe};
 use custgate_http::report::report_headers;
 use custgate_http::{ConfigError, DialectSetup, DynDialect, Metrics, TenantSetup};
@@ -46,7 +46,8 @@ struct Readiness {
 /// The embedded store, and the id crosswalk kept in it.
 pub struct Embedded {
     pub store: DynStore,
-    pub aliases: Arc<dyn AliasTable>,
+    /// What gateway mode keeps in the store (the id crosswalk, idempotency keys).
+    pub ledger: Ledger,
 }
 
 impl Application {
@@ -66,7 +67,7 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let local = listener.local_addr()?;
         settings.check_bind(local)?;
-        let Embedded { store, aliases } = open_store(&settings).await?;
+        let Embedded { store, ledger } = open_store(&settings).await?;
 
         let mut tenants = Vec::new();
         let mut upstreams = Vec::new();
@@ -75,7 +76,7 @@ impl Application {
             let backend: DynStore = match &t.backend {
                 BackendSettings::Embedded => store.clone(),
                 BackendSettings::Upstream(u) => {
-                    let gateway = Arc::new(custgate_gateway::connect(&id, u, aliases.clone())?);
+                    let gateway = Arc::new(custgate_gateway::connect(&id, u, &ledger)?);
                     tracing::info!(tenant = %id, upstream = u.name(), dialect = %u.dialect, "Tenant backed by an upstream");
                     upstreams.push((id.clone(), gateway.clone()));
                     gateway
@@ -175,7 +176,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Embedded> {
         tracing::warn!("Using the in-memory store: nothing survives a restart");
         return Ok(Embedded {
             store: Arc::new(MemoryStore::new()),
-            aliases: Arc::new(MemoryAliases::default()),
+            ledger: Ledger::in_memory(),
         });
     }
     let store = Arc::new(
@@ -185,7 +186,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Embedded> {
     );
     Ok(Embedded {
         store: store.clone(),
-        aliases: store,
+        ledger: Ledger::in_store(store),
     })
 }
 

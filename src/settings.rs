@@ -138,12 +138,8 @@ impl Settings {
                 .map_err(|e| ConfigError::new(format!("tenants.{id}"), e.message().to_owned()))?;
             if let BackendSettings::Upstream(u) = &t.backend {
                 // Builds the client (no call is made) to check its section.
-                custgate_gateway::connect(
-                    &tenant,
-                    u,
-                    std::sync::Arc::new(custgate_gateway::MemoryAliases::default()),
-                )
-                .map_err(|e| ConfigError::new(e.path, e.message))?;
+                custgate_gateway::connect(&tenant, u, &custgate_gateway::Ledger::in_memory())
+                    .map_err(|e| ConfigError::new(e.path, e.message))?;
             }
             for name in t.dialects.keys() {
                 if !DIALECTS.contains(&name.as_str()) {

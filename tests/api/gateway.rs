@@ -751,6 +751,84 @@ async fn lists_fail(base: &str, status: u16, deadline: Duration) -> TestApp {
     app
 }
 
+/// A facade create with an `Idempotency-Key`.
+async fn keyed_create(app: &TestApp, key: &str, body: &Value) -> Reply {
+    let req = app
+        .client
+        .post(app.url(FACADE))
+        .bearer_auth(UNIFIED_TOKEN)
+        .header("Idempotency-Key", key);
+    send(req, Some(body)).await
+}
+
+#[tokio::test]
+async fn idempotency_keys_hold_over_an_upstream_that_has_none() {
+    let upstream = spawn_app().await;
+    let client = odata_client(&upstream);
+    let gateway = spawn_app_with(move |s| back_demo(s, "odata", client, json!({}))).await;
+    let body = json!({"kind": "person", "name": {"display": "Keyed Kim"}});
+
+    let first = keyed_create(&gateway, "gw-key-1", &body).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let replay = keyed_create(&gateway, "gw-key-1", &body).await;
+    assert_eq!(replay.status, StatusCode::CREATED, "{}", replay.text);
+    assert_eq!(replay.json(), first.json());
+    assert_eq!(facade_named(&upstream, "Keyed Kim").await.len(), 1);
+
+    let other = json!({"kind": "person", "name": {"display": "Keyed Kat"}});
+    let r = keyed_create(&gateway, "gw-key-1", &other).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("idempotency-key-reused"), "{}", r.text);
+    assert!(facade_named(&upstream, "Keyed Kat").await.is_empty());
+
+    // Two identical requests at once: one creates upstream, the other replays or waits.
+    let race = json!({"kind": "company", "name": {"display": "Keyed Race"}});
+    let (a, b) = tokio::join!(
+        keyed_create(&gateway, "gw-race", &race),
+        keyed_create(&gateway, "gw-race", &race)
+    );
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort_unstable();
+    match statuses {
+        [201, 201] => assert_eq!(a.json(), b.json()),
+        [201, 409] => {
+            let loser = if a.status == StatusCode::CONFLICT {
+                &a
+            } else {
+                &b
+            };
+            assert!(
+                loser.text.contains("idempotency-key-in-flight"),
+                "{}",
+                loser.text
+            );
+        }
+        other => panic!("unexpected answers {other:?}: {} {}", a.text, b.text),
+    }
+    assert_eq!(facade_named(&upstream, "Keyed Race").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_keyed_create_that_never_left_frees_its_key_and_one_that_timed_out_keeps_it() {
+    let body = json!({"kind": "person", "name": {"display": "Keyed Lost"}});
+    // Nothing listens: nothing was sent, so the same key may try again (and fails again).
+    let dead = gateway_over(&refusing_base(), json!({})).await;
+    for _ in 0..2 {
+        let r = keyed_create(&dead, "gw-dead", &body).await;
+        assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.text);
+    }
+    // The upstream took the request and never answered: it may have created the record,
+    // so the key stays claimed and a retry is refused rather than sent again.
+    let fake = Fake::start(|_| Act::Hang).await;
+    let hanging = gateway_over(&fake.base, json!({})).await;
+    let r = keyed_create(&hanging, "gw-hang", &body).await;
+    assert_eq!(r.status, StatusCode::GATEWAY_TIMEOUT, "{}", r.text);
+    let r = keyed_create(&hanging, "gw-hang", &body).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert!(r.text.contains("idempotency-key-in-flight"), "{}", r.text);
+    assert_eq!(fake.count("POST"), 1, "{:?}", fake.targets());
+}
+
 #[tokio::test]
 async fn a_refused_connection_is_a_502_in_each_front() {
     lists_fail(&refusing_base(), 502, deadline()).await;

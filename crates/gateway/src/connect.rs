@@ -6,9 +6,37 @@ use custgate_core::{CustomerStore, DynStore, Error, TenantId};
 use custgate_upstream::Upstream;
 use serde::de::DeserializeOwned;
 
-use crate::crosswalk::AliasTable;
+use crate::crosswalk::{AliasTable, MemoryAliases};
+use crate::keys::{KeyTable, MemoryKeys};
 use crate::settings::{resolve_secrets, UpstreamDialect, UpstreamSettings};
 use crate::store::{Carry, GatewayParts, GatewayStore};
+
+/// What the gateway keeps in the embedded store for its upstream-backed tenants: the id
+/// crosswalk and the idempotency keys of creates.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    pub aliases: Arc<dyn AliasTable>,
+    pub keys: Arc<dyn KeyTable>,
+}
+
+impl Ledger {
+    /// Kept in the store's tables: they survive restarts and are shared by every gateway
+    /// instance on the same PostgreSQL database.
+    pub fn in_store(store: Arc<custgate_store::SqlStore>) -> Ledger {
+        Ledger {
+            aliases: store.clone(),
+            keys: store,
+        }
+    }
+
+    /// Kept in memory, for the `memory://` store and tests: lost on restart.
+    pub fn in_memory() -> Ledger {
+        Ledger {
+            aliases: Arc::new(MemoryAliases::default()),
+            keys: Arc::new(MemoryKeys::default()),
+        }
+    }
+}
 
 /// A configuration problem, with the path of the offending setting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +66,7 @@ fn setup_error(path: &str, message: impl Into<String>) -> SetupError {
 pub fn connect(
     tenant: &TenantId,
     settings: &UpstreamSettings,
-    aliases: Arc<dyn AliasTable>,
+    ledger: &Ledger,
 ) -> Result<GatewayStore, SetupError> {
     let path = format!("tenants.{tenant}.backend.client");
     let mut section = settings.client.0.clone();
@@ -57,7 +85,8 @@ pub fn connect(
         upstream: settings.name().to_owned(),
         client,
         handle,
-        aliases,
+        aliases: ledger.aliases.clone(),
+        keys: ledger.keys.clone(),
         carry,
         strict: settings.strict,
         max_scan: settings.max_scan,
@@ -208,9 +237,9 @@ mod tests {
             .unwrap()
         };
         let tenant = TenantId::parse("demo").unwrap();
-        let aliases = Arc::new(crate::crosswalk::MemoryAliases::default());
-        let named = connect(&tenant, &settings(Some("erp-north")), aliases.clone()).unwrap();
-        let unnamed = connect(&tenant, &settings(None), aliases).unwrap();
+        let ledger = Ledger::in_memory();
+        let named = connect(&tenant, &settings(Some("erp-north")), &ledger).unwrap();
+        let unnamed = connect(&tenant, &settings(None), &ledger).unwrap();
         assert_eq!(named.upstream().name(), "erp-north");
         assert_eq!(unnamed.upstream().name(), "odata");
     }

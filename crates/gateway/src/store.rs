@@ -9,10 +9,11 @@ use custgate_core::{
     Error, ErrorKind, Field, FieldError, FindCapability, Key, Page, Query, Result, Status,
     TenantId, Version,
 };
-
+use custgate_store::KeyClaim;
 use custgate_upstream::Upstream;
 
 use crate::crosswalk::AliasTable;
+use crate::keys::{created_nothing, KeyTable};
 use crate::settings::UpstreamDialect;
 
 /// Where a record's integer id (`seq`) comes from.
@@ -242,6 +243,7 @@ pub struct GatewayStore {
     name: String,
     dialect: UpstreamDialect,
     view: Aliased,
+    keys: Arc<dyn KeyTable>,
     handle: Upstream,
     carry: Carry,
     strict: bool,
@@ -268,6 +270,8 @@ pub struct GatewayParts {
     /// The client's HTTP plumbing, for its circuit breaker's state and metrics.
     pub handle: Upstream,
     pub aliases: Arc<dyn AliasTable>,
+    /// Where the idempotency keys of creates are kept.
+    pub keys: Arc<dyn KeyTable>,
     pub carry: Carry,
     pub strict: bool,
     pub max_scan: usize,
@@ -282,6 +286,7 @@ impl GatewayStore {
             name: format!("upstream:{}", parts.upstream),
             dialect: parts.dialect,
             view,
+            keys: parts.keys,
             handle: parts.handle,
             carry: parts.carry,
             strict: parts.strict,
@@ -370,7 +375,8 @@ fn offered(view: &Capability) -> Capability {
         offset: true,
         max_limit: None,
         total: true,
-        idempotency: view.idempotency,
+        // Kept by the gateway ([`crate::keys`]): no upstream dialect takes a key.
+        idempotency: true,
         expected_version: view.expected_version,
         client_ids: view.client_ids,
     }
@@ -418,9 +424,47 @@ impl CustomerStore for GatewayStore {
     ) -> Result<Customer> {
         self.capability.check_create(&options)?;
         let (customer, dropped) = self.prepare(customer)?;
-        let created = self.view.create(tenant, customer, options).await?;
-        self.dropped(&dropped);
-        Ok(created)
+        let Some(idem) = options.idempotency else {
+            let created = self.view.create(tenant, customer, options).await?;
+            self.dropped(&dropped);
+            return Ok(created);
+        };
+        // Keys are the gateway's, per tenant and upstream; `@` is in no tenant id, so no
+        // embedded tenant's keys share the scope.
+        let scope = format!("{tenant}@{}", self.view.upstream);
+        let key = idem.key.as_str();
+        let token = match self.keys.claim(&scope, &idem).await? {
+            KeyClaim::Replay(first) => return Ok(*first),
+            KeyClaim::Owned(token) => token,
+        };
+        match self
+            .view
+            .create(tenant, customer, CreateOptions::default())
+            .await
+        {
+            Ok(created) => {
+                if let Err(e) = self.keys.complete(&scope, key, token, &created).await {
+                    // Created all the same: answered, and a repeat is refused until the
+                    // claim counts as abandoned.
+                    tracing::warn!(error = %e, "Could not record the answer of an idempotent create");
+                }
+                self.dropped(&dropped);
+                Ok(created)
+            }
+            Err(e) => {
+                if created_nothing(&e) {
+                    if let Err(release) = self.keys.release(&scope, key, token).await {
+                        tracing::warn!(error = %release, "Could not release an idempotency key");
+                    }
+                } else {
+                    tracing::info!(
+                        error = %e,
+                        "An idempotent create's outcome upstream is unknown; its key stays claimed"
+                    );
+                }
+                Err(e)
+            }
+        }
     }
 
     #[tracing::instrument(name = "gateway.update", skip_all, fields(upstream = %self.dialect))]

@@ -7,7 +7,7 @@ use custgate_core::{
     report, CmpOp, CreateOptions, Customer, CustomerId, CustomerStore, ErrorKind, Field, Filter,
     Key, MemoryStore, Query, TenantId, Value,
 };
-use custgate_gateway::{GatewayParts, GatewayStore, MemoryAliases, UpstreamDialect};
+use custgate_gateway::{GatewayParts, GatewayStore, MemoryAliases, MemoryKeys, UpstreamDialect};
 use custgate_upstream::{Upstream, UpstreamConfig};
 
 fn tenant() -> TenantId {
@@ -34,6 +34,7 @@ fn gateway(dialect: UpstreamDialect, strict: bool) -> (GatewayStore, Arc<MemoryS
         client: inner.clone(),
         handle,
         aliases: Arc::new(MemoryAliases::default()),
+        keys: Arc::new(MemoryKeys::default()),
         carry: no_middle,
         strict,
         max_scan: 100,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use custgate_core::{
     CreateOptions, Customer, CustomerStore, ErrorKind, Idempotency, IdempotencyKey, TenantId,
 };
-use custgate_store::{Backend, SqlStore, StoreConfig};
+use custgate_store::{Backend, KeyClaim, SqlStore, StoreConfig};
 use custgate_testkit::conformance::unique_tenant;
 use sqlx::Connection;
 
@@ -21,6 +21,10 @@ fn idem(key: &str, fingerprint: &str) -> CreateOptions {
             fingerprint: fingerprint.into(),
         }),
     }
+}
+
+fn key(key: &str, fingerprint: &str) -> Idempotency {
+    idem(key, fingerprint).idempotency.unwrap()
 }
 
 fn micros_ago(seconds: i64) -> i64 {
@@ -138,6 +142,62 @@ async fn check_abandoned_idempotency(store: &SqlStore, raw: &mut Raw) {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AlreadyExists);
     assert_eq!(raw.idempotency_rows(&tenant).await, 2);
+}
+
+/// Keys held for creates that run elsewhere (the gateway's upstream creates), with two
+/// store instances on one database as two gateway instances would be.
+async fn check_keys_held_elsewhere(a: &SqlStore, b: &SqlStore) {
+    let tenant = unique_tenant("keys");
+    let scope = format!("{tenant}@odata");
+    let KeyClaim::Owned(token) = a.claim_key(&scope, &key("k", "fp")).await.unwrap() else {
+        panic!("the first claim owns the key")
+    };
+    let e = b.claim_key(&scope, &key("k", "fp")).await.unwrap_err();
+    assert_eq!(
+        e.kind(),
+        ErrorKind::Conflict,
+        "pending on the other instance"
+    );
+    let e = b.claim_key(&scope, &key("k", "other")).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::IdempotencyMismatch);
+    // The scope is not the tenant's: its own creates with the key are another request.
+    let own = a
+        .create(&tenant, Customer::new(), idem("k", "fp"))
+        .await
+        .unwrap();
+    assert!(own.seq.is_some());
+
+    let mut answer = Customer::new();
+    answer.seq = Some(41);
+    answer.number = Some("41".into());
+    assert_eq!(
+        b.complete_key(&scope, "k", token + 1, &answer)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Conflict,
+        "only the claim's token completes it"
+    );
+    a.complete_key(&scope, "k", token, &answer).await.unwrap();
+    match b.claim_key(&scope, &key("k", "fp")).await.unwrap() {
+        KeyClaim::Replay(first) => assert_eq!(*first, answer),
+        KeyClaim::Owned(_) => panic!("a done key replays"),
+    }
+
+    // Released, a key is claimed afresh; a done one is never released.
+    let KeyClaim::Owned(token) = a.claim_key(&scope, &key("r", "fp")).await.unwrap() else {
+        panic!()
+    };
+    a.release_key(&scope, "r", token).await.unwrap();
+    assert!(matches!(
+        b.claim_key(&scope, &key("r", "fp")).await.unwrap(),
+        KeyClaim::Owned(_)
+    ));
+    a.release_key(&scope, "k", token).await.unwrap();
+    assert!(matches!(
+        a.claim_key(&scope, &key("k", "fp")).await.unwrap(),
+        KeyClaim::Replay(_)
+    ));
 }
 
 async fn check_crosswalk(store: &Arc<SqlStore>) {
@@ -491,6 +551,7 @@ async fn sqlite_store_specifics() {
     check_crosswalk(&store).await;
     // A second instance on the same file, as a second process would be.
     let second = Arc::new(SqlStore::connect(&config).await.unwrap());
+    check_keys_held_elsewhere(&store, &second).await;
     check_two_instances(store, second).await;
 }
 
@@ -508,6 +569,7 @@ async fn postgres_store_specifics() {
     let second = Arc::new(SqlStore::connect(&pg.config).await.unwrap());
     check_crosswalk(&second).await;
     let first = Arc::new(SqlStore::connect(&pg.config).await.unwrap());
+    check_keys_held_elsewhere(&first, &second).await;
     check_two_instances(first, second).await;
     pg.drop_schema().await;
 }

@@ -1,0 +1,230 @@
+//! Idempotency keys of creates sent upstream. No upstream dialect takes an idempotency
+//! key, so the gateway keeps them itself, in the embedded store, with the rules of the
+//! store's own idempotent creates: the first request with a key claims it, creates
+//! upstream and records its answer; a repeat with the same body gets that answer back
+//! without a second create, one with another body `IdempotencyMismatch`, one while the
+//! first is still running `Conflict`.
+//!
+//! When the create fails, what the upstream did decides: a failure that certainly sent
+//! nothing ([`custgate_upstream::never_sent`]) or an answer refusing the create gives the
+//! key up, so that a retry creates; a failure whose outcome is unknown (a timeout, a
+//! connection lost mid-call) keeps the claim pending, so that a retry is refused with
+//! `Conflict` rather than risk a second customer, until the claim counts as abandoned
+//! (60 seconds, as for the store's own creates).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use custgate_core::{Customer, Error, ErrorKind, Idempotency, Result};
+use custgate_store::{KeyClaim, SqlStore};
+
+/// How long a pending claim blocks its key before it counts as abandoned.
+pub const PENDING_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where the gateway keeps idempotency keys: per scope (a tenant and its upstream).
+#[async_trait]
+pub trait KeyTable: Send + Sync + fmt::Debug {
+    /// Claims the key for this request, or answers from the record of its first use.
+    async fn claim(&self, scope: &str, idem: &Idempotency) -> Result<KeyClaim>;
+
+    /// Records the answer of the create that owned the claim.
+    async fn complete(&self, scope: &str, key: &str, token: i64, answer: &Customer) -> Result<()>;
+
+    /// Gives the claim up: its create created nothing.
+    async fn release(&self, scope: &str, key: &str, token: i64) -> Result<()>;
+}
+
+/// The store's `idempotency` table: keys survive restarts and hold across every gateway
+/// instance on the same PostgreSQL database.
+#[async_trait]
+impl KeyTable for SqlStore {
+    async fn claim(&self, scope: &str, idem: &Idempotency) -> Result<KeyClaim> {
+        self.claim_key(scope, idem).await
+    }
+
+    async fn complete(&self, scope: &str, key: &str, token: i64, answer: &Customer) -> Result<()> {
+        self.complete_key(scope, key, token, answer).await
+    }
+
+    async fn release(&self, scope: &str, key: &str, token: i64) -> Result<()> {
+        self.release_key(scope, key, token).await
+    }
+}
+
+/// Keys in memory, for the `memory://` store and tests: lost on restart.
+#[derive(Debug, Default)]
+pub struct MemoryKeys {
+    inner: Mutex<MemoryInner>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryInner {
+    records: HashMap<(String, String), Record>,
+    last_token: i64,
+}
+
+#[derive(Debug)]
+struct Record {
+    fingerprint: String,
+    state: State,
+}
+
+#[derive(Debug)]
+enum State {
+    Pending { token: i64, since: Instant },
+    Done(Box<Customer>),
+}
+
+fn in_flight() -> Error {
+    Error::new(
+        ErrorKind::Conflict,
+        "a request with the same idempotency key is still in progress",
+    )
+}
+
+#[async_trait]
+impl KeyTable for MemoryKeys {
+    async fn claim(&self, scope: &str, idem: &Idempotency) -> Result<KeyClaim> {
+        let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        m.last_token += 1;
+        let token = m.last_token;
+        let id = (scope.to_owned(), idem.key.as_str().to_owned());
+        let pending = State::Pending {
+            token,
+            since: Instant::now(),
+        };
+        let Some(record) = m.records.get_mut(&id) else {
+            m.records.insert(
+                id,
+                Record {
+                    fingerprint: idem.fingerprint.clone(),
+                    state: pending,
+                },
+            );
+            return Ok(KeyClaim::Owned(token));
+        };
+        if record.fingerprint != idem.fingerprint {
+            return Err(Error::new(
+                ErrorKind::IdempotencyMismatch,
+                "the idempotency key was used with another request",
+            ));
+        }
+        match &record.state {
+            State::Done(first) => Ok(KeyClaim::Replay(first.clone())),
+            State::Pending { since, .. } if since.elapsed() > PENDING_TIMEOUT => {
+                record.state = pending;
+                Ok(KeyClaim::Owned(token))
+            }
+            State::Pending { .. } => Err(in_flight()),
+        }
+    }
+
+    async fn complete(&self, scope: &str, key: &str, token: i64, answer: &Customer) -> Result<()> {
+        let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        match m.records.get_mut(&(scope.to_owned(), key.to_owned())) {
+            Some(r) if matches!(r.state, State::Pending { token: t, .. } if t == token) => {
+                r.state = State::Done(Box::new(answer.clone()));
+                Ok(())
+            }
+            _ => Err(in_flight()),
+        }
+    }
+
+    async fn release(&self, scope: &str, key: &str, token: i64) -> Result<()> {
+        let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let id = (scope.to_owned(), key.to_owned());
+        if m.records
+            .get(&id)
+            .is_some_and(|r| matches!(r.state, State::Pending { token: t, .. } if t == token))
+        {
+            m.records.remove(&id);
+        }
+        Ok(())
+    }
+}
+
+/// Whether a failed create certainly created nothing upstream: nothing was sent, or the
+/// upstream answered and refused it. A timeout or a lost connection leaves it unknown.
+pub(crate) fn created_nothing(e: &Error) -> bool {
+    match e.kind() {
+        ErrorKind::UpstreamTimeout | ErrorKind::UpstreamUnavailable => {
+            custgate_upstream::never_sent(e)
+        }
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use custgate_core::IdempotencyKey;
+
+    fn idem(key: &str, fingerprint: &str) -> Idempotency {
+        Idempotency {
+            key: IdempotencyKey::parse(key).unwrap(),
+            fingerprint: fingerprint.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn memory_keys_follow_the_stores_rules() {
+        let t = MemoryKeys::default();
+        let KeyClaim::Owned(first) = t.claim("a@up", &idem("k1", "fp")).await.unwrap() else {
+            panic!("the first claim owns the key")
+        };
+        // While pending: the same request waits its turn, another is a mismatch.
+        let e = t.claim("a@up", &idem("k1", "fp")).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Conflict);
+        let e = t.claim("a@up", &idem("k1", "other")).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::IdempotencyMismatch);
+        // Another scope, another key.
+        assert!(matches!(
+            t.claim("b@up", &idem("k1", "fp")).await.unwrap(),
+            KeyClaim::Owned(_)
+        ));
+
+        let mut answer = Customer::new();
+        answer.seq = Some(7);
+        // Only the owner's token completes.
+        assert!(t
+            .complete("a@up", "k1", first + 100, &answer)
+            .await
+            .is_err());
+        t.complete("a@up", "k1", first, &answer).await.unwrap();
+        match t.claim("a@up", &idem("k1", "fp")).await.unwrap() {
+            KeyClaim::Replay(c) => assert_eq!(*c, answer),
+            KeyClaim::Owned(_) => panic!("a done key replays"),
+        }
+        // A done key is never released.
+        t.release("a@up", "k1", first).await.unwrap();
+        assert!(matches!(
+            t.claim("a@up", &idem("k1", "fp")).await.unwrap(),
+            KeyClaim::Replay(_)
+        ));
+
+        // A released claim can be claimed again.
+        let KeyClaim::Owned(second) = t.claim("a@up", &idem("k2", "fp")).await.unwrap() else {
+            panic!()
+        };
+        t.release("a@up", "k2", second).await.unwrap();
+        assert!(matches!(
+            t.claim("a@up", &idem("k2", "fp")).await.unwrap(),
+            KeyClaim::Owned(_)
+        ));
+    }
+
+    #[test]
+    fn only_a_failure_that_sent_nothing_or_was_answered_frees_the_key() {
+        let answered = Error::new(ErrorKind::Validation, "no");
+        assert!(created_nothing(&answered));
+        let timeout = Error::new(ErrorKind::UpstreamTimeout, "slow");
+        assert!(!created_nothing(&timeout));
+        let lost = Error::new(ErrorKind::UpstreamUnavailable, "reset");
+        assert!(!created_nothing(&lost));
+        // A connection refused is `never_sent` (the upstream's fault tests), and so frees
+        // the key: tests/api/gateway.rs retries a create through a dead upstream.
+    }
+}
