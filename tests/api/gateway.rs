@@ -809,7 +809,7 @@ async fn idempotency_keys_hold_over_an_upstream_that_has_none() {
 }
 
 #[tokio::test]
-async fn a_keyed_create_that_never_left_frees_its_key_and_one_that_timed_out_keeps_it() {
+async fn a_keyed_create_that_wrote_nothing_frees_its_key_and_one_that_timed_out_keeps_it() {
     let body = json!({"kind": "person", "name": {"display": "Keyed Lost"}});
     // Nothing listens: nothing was sent, so the same key may try again (and fails again).
     let dead = gateway_over(&refusing_base(), json!({})).await;
@@ -817,6 +817,21 @@ async fn a_keyed_create_that_never_left_frees_its_key_and_one_that_timed_out_kee
         let r = keyed_create(&dead, "gw-dead", &body).await;
         assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.text);
     }
+    // Refused with a 4xx: nothing was written, so the same key tries again too.
+    let refusing = Fake::start(|_| {
+        answer(
+            400,
+            "application/json",
+            r#"{"Message":"Name is required","Messages":[]}"#,
+        )
+    })
+    .await;
+    let refused = gateway_over(&refusing.base, json!({})).await;
+    for _ in 0..2 {
+        let r = keyed_create(&refused, "gw-refused", &body).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    }
+    assert_eq!(refusing.count("POST"), 2, "{:?}", refusing.targets());
     // The upstream took the request and never answered: it may have created the record,
     // so the key stays claimed and a retry is refused rather than sent again.
     let fake = Fake::start(|_| Act::Hang).await;

@@ -5,12 +5,13 @@
 //! without a second create, one with another body `IdempotencyMismatch`, one while the
 //! first is still running `Conflict`.
 //!
-//! When the create fails, what the upstream did decides: a failure that certainly sent
-//! nothing ([`custgate_upstream::never_sent`]) or an answer refusing the create gives the
-//! key up, so that a retry creates; a failure whose outcome is unknown (a timeout, a
-//! connection lost mid-call) keeps the claim pending, so that a retry is refused with
-//! `Conflict` rather than risk a second customer, until the claim counts as abandoned
-//! (60 seconds, as for the store's own creates).
+//! When the create fails, what reached the upstream decides
+//! ([`custgate_upstream::count_writes`]): when no call that may have written did (none
+//! went out, none connected, each was refused with a 4xx), nothing was created and the
+//! key is given up, so that a retry creates. Otherwise (a write answered before a later
+//! step failed, a timeout, a connection lost mid-call, a 5xx) nobody knows, and the claim
+//! stays pending: a retry is refused with `Conflict` rather than risk a second customer,
+//! until the claim counts as abandoned (60 seconds, as for the store's own creates).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -146,17 +147,6 @@ impl KeyTable for MemoryKeys {
     }
 }
 
-/// Whether a failed create certainly created nothing upstream: nothing was sent, or the
-/// upstream answered and refused it. A timeout or a lost connection leaves it unknown.
-pub(crate) fn created_nothing(e: &Error) -> bool {
-    match e.kind() {
-        ErrorKind::UpstreamTimeout | ErrorKind::UpstreamUnavailable => {
-            custgate_upstream::never_sent(e)
-        }
-        _ => true,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,17 +204,5 @@ mod tests {
             t.claim("a@up", &idem("k2", "fp")).await.unwrap(),
             KeyClaim::Owned(_)
         ));
-    }
-
-    #[test]
-    fn only_a_failure_that_sent_nothing_or_was_answered_frees_the_key() {
-        let answered = Error::new(ErrorKind::Validation, "no");
-        assert!(created_nothing(&answered));
-        let timeout = Error::new(ErrorKind::UpstreamTimeout, "slow");
-        assert!(!created_nothing(&timeout));
-        let lost = Error::new(ErrorKind::UpstreamUnavailable, "reset");
-        assert!(!created_nothing(&lost));
-        // A connection refused is `never_sent` (the upstream's fault tests), and so frees
-        // the key: tests/api/gateway.rs retries a create through a dead upstream.
     }
 }

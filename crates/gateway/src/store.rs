@@ -13,7 +13,7 @@ use custgate_store::KeyClaim;
 use custgate_upstream::Upstream;
 
 use crate::crosswalk::AliasTable;
-use crate::keys::{created_nothing, KeyTable};
+use crate::keys::KeyTable;
 use crate::settings::UpstreamDialect;
 
 /// Where a record's integer id (`seq`) comes from.
@@ -437,11 +437,9 @@ impl CustomerStore for GatewayStore {
             KeyClaim::Replay(first) => return Ok(*first),
             KeyClaim::Owned(token) => token,
         };
-        match self
-            .view
-            .create(tenant, customer, CreateOptions::default())
-            .await
-        {
+        let create = self.view.create(tenant, customer, CreateOptions::default());
+        let (created, writes) = custgate_upstream::count_writes(create).await;
+        match created {
             Ok(created) => {
                 if let Err(e) = self.keys.complete(&scope, key, token, &created).await {
                     // Created all the same: answered, and a repeat is refused until the
@@ -452,7 +450,8 @@ impl CustomerStore for GatewayStore {
                 Ok(created)
             }
             Err(e) => {
-                if created_nothing(&e) {
+                // Nothing that may have written reached the upstream: nothing was created.
+                if writes == 0 {
                     if let Err(release) = self.keys.release(&scope, key, token).await {
                         tracing::warn!(error = %release, "Could not release an idempotency key");
                     }

@@ -38,15 +38,27 @@ pub use config::{BreakerConfig, RetryConfig, UpstreamConfig};
 pub use metrics::UpstreamMetrics;
 pub use upstream::Upstream;
 
-/// The context key saying a failed call never went out.
-pub(crate) const SENT: &str = "sent";
+tokio::task_local! {
+    static WRITES: std::cell::Cell<u32>;
+}
 
-/// Whether a failed call certainly never reached the upstream: it could not connect, its
-/// circuit was open, or no slot under the concurrency limit freed up in time. A create
-/// that failed so created nothing; after any other failure (a timeout, a connection lost
-/// mid-call) nobody knows.
-pub fn never_sent(e: &Error) -> bool {
-    e.context_value(SENT) == Some("no")
+/// Runs `work` and counts the calls it made that may have changed something upstream:
+/// every call but a read (GET, HEAD, OPTIONS) that reached the upstream (the connection
+/// was made) and was not refused with a 4xx. A create that failed with none created
+/// nothing; after any (a write answered, a timeout, a connection lost mid-call, a 5xx)
+/// nobody knows. Calls made by other tasks (a shared token refresh) are not counted.
+pub async fn count_writes<F: std::future::Future>(work: F) -> (F::Output, u32) {
+    WRITES
+        .scope(std::cell::Cell::new(0), async move {
+            let output = work.await;
+            (output, WRITES.with(std::cell::Cell::get))
+        })
+        .await
+}
+
+/// Counts one call that may have written, when [`count_writes`] is counting.
+pub(crate) fn count_write() {
+    let _ = WRITES.try_with(|n| n.set(n.get() + 1));
 }
 
 /// A canonical error for an upstream HTTP status, with the upstream's message.

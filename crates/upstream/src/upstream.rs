@@ -378,10 +378,13 @@ impl Upstream {
                             inner.config.request_timeout_ms
                         ),
                     )
-                    .with_context("upstream", inner.name.clone())
-                    .with_context(crate::SENT, "no"));
+                    .with_context("upstream", inner.name.clone()));
                 }
             };
+        let reads = matches!(
+            *request.method(),
+            http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
+        );
         let span = tracing::info_span!(
             "upstream.call",
             upstream = %inner.name,
@@ -399,6 +402,13 @@ impl Upstream {
             "duration_ms",
             u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
         );
+        let refused = match &outcome {
+            Ok(a) => (400..500).contains(&a.status),
+            Err(f) => f.failure == Failure::Connect,
+        };
+        if !reads && !refused {
+            crate::count_write();
+        }
         let (success, label) = match &outcome {
             Ok(a) => {
                 span.record("status", a.status);
@@ -508,7 +518,6 @@ impl Upstream {
                 format!("upstream {name} is failing and was not called: {why}"),
             )
             .with_context("upstream", name.to_owned())
-            .with_context(crate::SENT, "no")
         };
         match refusal {
             Refusal::Open { until, remaining } => refused(&format!(
@@ -663,13 +672,12 @@ fn failed(upstream: &str, e: &(dyn std::error::Error + 'static), connect: bool) 
     } else {
         (Failure::Transport, ErrorKind::UpstreamUnavailable, "failed")
     };
-    let mut error = Error::new(kind, format!("upstream {upstream} {what}"))
-        .with_context("upstream", upstream.to_owned())
-        .with_context("cause", cause);
-    if failure == Failure::Connect {
-        error = error.with_context(crate::SENT, "no");
+    Failed {
+        error: Error::new(kind, format!("upstream {upstream} {what}"))
+            .with_context("upstream", upstream.to_owned())
+            .with_context("cause", cause),
+        failure,
     }
-    Failed { error, failure }
 }
 
 /// Reads a response body, refusing more than `limit` bytes: a declared length above it
