@@ -27,6 +27,9 @@ pub struct StoreConfig {
     /// PostgreSQL only: the schema the tables live in (created when missing); the
     /// connection's default `search_path` when absent.
     pub schema: Option<String>,
+    /// How long an idempotency key is remembered, in hours: afterwards the key is a new
+    /// request again, and its record is swept (hourly).
+    pub idempotency_retention_hours: u64,
 }
 
 /// The default database file.
@@ -41,6 +44,7 @@ impl Default for StoreConfig {
             busy_timeout_ms: 5_000,
             acquire_timeout_ms: 30_000,
             schema: None,
+            idempotency_retention_hours: 24,
         }
     }
 }
@@ -79,6 +83,9 @@ impl StoreConfig {
         let backend = self.backend()?;
         if self.max_connections == 0 {
             return Err("store.max_connections must be at least 1".into());
+        }
+        if self.idempotency_retention_hours == 0 {
+            return Err("store.idempotency_retention_hours must be at least 1".into());
         }
         self.synchronous()?;
         if let Some(schema) = &self.schema {
@@ -146,6 +153,10 @@ impl fmt::Debug for StoreConfig {
             .field("busy_timeout_ms", &self.busy_timeout_ms)
             .field("acquire_timeout_ms", &self.acquire_timeout_ms)
             .field("schema", &self.schema)
+            .field(
+                "idempotency_retention_hours",
+                &self.idempotency_retention_hours,
+            )
             .finish()
     }
 }

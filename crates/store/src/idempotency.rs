@@ -9,6 +9,10 @@
 //!    transaction. When the create fails the pending record is deleted again.
 //!
 //! The owner is recognised by the record's `created_at` (microseconds), its claim token.
+//!
+//! A key is remembered for `store.idempotency_retention_hours` (24 by default) from its
+//! first use: an older record counts as absent and is claimed afresh, and at most once an
+//! hour a claim first sweeps the expired records away.
 
 use custgate_core::{Customer, Error, ErrorKind, Idempotency, TenantId};
 
@@ -23,6 +27,55 @@ pub(crate) const PENDING_TIMEOUT_MICROS: i64 = 60_000_000;
 
 /// How often a claim is retried when the record changes under it.
 const ATTEMPTS: usize = 5;
+
+/// How often expired records are swept: 1 h.
+const SWEEP_EVERY_MICROS: i64 = 3_600_000_000;
+
+/// How long keys are remembered, and when the expired ones are swept next.
+#[derive(Debug)]
+pub(crate) struct Retention {
+    micros: i64,
+    next_sweep: std::sync::atomic::AtomicI64,
+}
+
+impl Retention {
+    pub(crate) fn hours(hours: u64) -> Retention {
+        let micros = i64::try_from(hours)
+            .ok()
+            .and_then(|h| h.checked_mul(3_600_000_000))
+            .unwrap_or(i64::MAX);
+        Retention {
+            micros,
+            next_sweep: std::sync::atomic::AtomicI64::new(0),
+        }
+    }
+
+    fn expired(&self, now: i64, created_at: i64) -> bool {
+        now.saturating_sub(created_at) > self.micros
+    }
+
+    /// Whether this caller sweeps now (one caller per period).
+    fn sweep_due(&self, now: i64) -> bool {
+        use std::sync::atomic::Ordering;
+        let next = self.next_sweep.load(Ordering::Relaxed);
+        now >= next
+            && self
+                .next_sweep
+                .compare_exchange(
+                    next,
+                    now + SWEEP_EVERY_MICROS,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+    }
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention::hours(24)
+    }
+}
 
 pub(crate) enum Claim {
     /// The caller owns the key; the token identifies its claim.
@@ -101,15 +154,37 @@ impl SqlStore {
     }
 
     async fn claim_in(&self, tenant: &str, idem: &Idempotency) -> Result<Claim> {
+        let now = schema::micros(schema::now());
+        if self.keys.sweep_due(now) {
+            if let Err(e) = self.sweep_keys(now - self.keys.micros).await {
+                tracing::warn!(error = %e, "Could not sweep expired idempotency keys");
+            }
+        }
         for _ in 0..ATTEMPTS {
             let mut tx = self.write_tx().await?;
-            let res = claim_once(&mut tx.conn(), tenant, idem).await;
+            let res = claim_once(&mut tx.conn(), tenant, idem, &self.keys).await;
             match tx.finish(res).await? {
                 Attempt::Done(claim) => return Ok(claim),
                 Attempt::Retry => tokio::task::yield_now().await,
             }
         }
         Err(in_flight())
+    }
+
+    /// Deletes every record first used before `before` (microseconds).
+    async fn sweep_keys(&self, before: i64) -> Result<u64> {
+        let mut tx = self.write_tx().await?;
+        let res = async {
+            let mut conn = tx.conn();
+            let mut sql = conn.sql();
+            sql.push("DELETE FROM idempotency WHERE created_at < ")
+                .bind_int(before);
+            Ok::<u64, StoreError>(conn.execute(&sql).await?)
+        }
+        .await;
+        let swept = tx.finish(res).await?;
+        tracing::info!(swept, "Expired idempotency keys swept");
+        Ok(swept)
     }
 
     /// Deletes the pending record of a failed create, when it is still this claim's.
@@ -132,7 +207,12 @@ impl SqlStore {
     }
 }
 
-async fn claim_once(conn: &mut Conn<'_>, tenant: &str, idem: &Idempotency) -> Result<Attempt> {
+async fn claim_once(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    idem: &Idempotency,
+    retention: &Retention,
+) -> Result<Attempt> {
     let now = schema::micros(schema::now());
     let key = idem.key.as_str();
     let mut sql = conn.sql();
@@ -163,6 +243,25 @@ async fn claim_once(conn: &mut Conn<'_>, tenant: &str, idem: &Idempotency) -> Re
         // Released between our insert and our read.
         return Ok(Attempt::Retry);
     };
+    if retention.expired(now, created_at) {
+        // Forgotten: the key is a new request, whatever it was used with.
+        let mut sql = conn.sql();
+        sql.push("UPDATE idempotency SET fingerprint = ")
+            .bind_text(idem.fingerprint.clone())
+            .push(", state = 'pending', customer_json = NULL, created_at = ")
+            .bind_int(now)
+            .push(" WHERE tenant = ")
+            .bind_text(tenant)
+            .push(" AND key = ")
+            .bind_text(key)
+            .push(" AND created_at = ")
+            .bind_int(created_at);
+        return Ok(if conn.execute(&sql).await? == 1 {
+            Attempt::Done(Claim::Owned(now))
+        } else {
+            Attempt::Retry
+        });
+    }
     if fingerprint != idem.fingerprint {
         return Err(Error::new(
             ErrorKind::IdempotencyMismatch,

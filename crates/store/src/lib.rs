@@ -36,6 +36,8 @@ pub struct SqlStore {
     writer: Arc<tokio::sync::Mutex<()>>,
     capability: Capability,
     name: String,
+    /// Idempotency keys: how long they are remembered, when expired ones are swept next.
+    keys: idempotency::Retention,
 }
 
 impl fmt::Debug for SqlStore {
@@ -61,6 +63,8 @@ impl SqlStore {
             Backend::Sqlite => Self::connect_sqlite(config).await?,
             Backend::Postgres => Self::connect_postgres(config).await?,
         };
+        let mut store = store;
+        store.keys = idempotency::Retention::hours(config.idempotency_retention_hours);
         store.migrate().await?;
         tracing::info!(backend = ?store.backend(), "Store connected");
         Ok(store)
@@ -147,6 +151,7 @@ impl SqlStore {
             writer: Arc::new(tokio::sync::Mutex::new(())),
             capability: Capability::full(),
             name: name.to_owned(),
+            keys: idempotency::Retention::default(),
         }
     }
 

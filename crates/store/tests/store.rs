@@ -86,6 +86,29 @@ impl Raw {
         }
     }
 
+    /// Dates every idempotency record of `tenant` back to `created_at`.
+    async fn age_keys(&mut self, tenant: &TenantId, created_at: i64) {
+        let sql = |p: &str| format!("UPDATE idempotency SET created_at = {p}1 WHERE tenant = {p}2");
+        match self {
+            Raw::Sqlite(c) => {
+                sqlx::query(&sql("?"))
+                    .bind(created_at)
+                    .bind(tenant.as_str())
+                    .execute(c)
+                    .await
+                    .unwrap();
+            }
+            Raw::Postgres(c) => {
+                sqlx::query(&sql("$"))
+                    .bind(created_at)
+                    .bind(tenant.as_str())
+                    .execute(c)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
     async fn idempotency_rows(&mut self, tenant: &TenantId) -> i64 {
         let sql = |p: &str| format!("SELECT COUNT(*) FROM idempotency WHERE tenant = {p}1");
         match self {
@@ -141,6 +164,60 @@ async fn check_abandoned_idempotency(store: &SqlStore, raw: &mut Raw) {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AlreadyExists);
+    assert_eq!(raw.idempotency_rows(&tenant).await, 2);
+}
+
+/// Keys are remembered for `idempotency_retention_hours` (24 by default): an older key is
+/// a new request, and a store's first claim sweeps the expired records away.
+async fn check_key_retention(config: &StoreConfig, raw: &mut Raw) {
+    let store = SqlStore::connect(config).await.unwrap();
+    let tenant = unique_tenant("retention");
+    let first = store
+        .create(&tenant, Customer::new(), idem("old", "fp"))
+        .await
+        .unwrap();
+    let other = unique_tenant("retention_other");
+    store
+        .create(&other, Customer::new(), idem("gone", "fp"))
+        .await
+        .unwrap();
+    raw.age_keys(&tenant, micros_ago(23 * 3600)).await;
+    raw.age_keys(&other, micros_ago(25 * 3600)).await;
+    // Within the retention: remembered, with its request.
+    let e = store
+        .create(&tenant, Customer::new(), idem("old", "changed"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::IdempotencyMismatch);
+    assert_eq!(
+        store
+            .create(&tenant, Customer::new(), idem("old", "fp"))
+            .await
+            .unwrap(),
+        first
+    );
+    // Past it: forgotten, so the same key creates anew, whatever it came with.
+    raw.age_keys(&tenant, micros_ago(25 * 3600)).await;
+    let again = store
+        .create(&tenant, Customer::new(), idem("old", "changed"))
+        .await
+        .unwrap();
+    assert_ne!(again.id, first.id);
+    assert_eq!(
+        store
+            .create(&tenant, Customer::new(), idem("old", "changed"))
+            .await
+            .unwrap(),
+        again,
+        "remembered afresh"
+    );
+    // A new store instance's first claim swept the other tenant's expired record.
+    let fresh = SqlStore::connect(config).await.unwrap();
+    fresh
+        .create(&tenant, Customer::new(), idem("sweeper", "fp"))
+        .await
+        .unwrap();
+    assert_eq!(raw.idempotency_rows(&other).await, 0);
     assert_eq!(raw.idempotency_rows(&tenant).await, 2);
 }
 
@@ -548,6 +625,7 @@ async fn sqlite_store_specifics() {
     let store = Arc::new(SqlStore::connect(&config).await.unwrap());
     let mut raw = Raw::sqlite(&path).await;
     check_abandoned_idempotency(&store, &mut raw).await;
+    check_key_retention(&config, &mut raw).await;
     check_crosswalk(&store).await;
     // A second instance on the same file, as a second process would be.
     let second = Arc::new(SqlStore::connect(&config).await.unwrap());
@@ -566,6 +644,7 @@ async fn postgres_store_specifics() {
     pg.store.migrate().await.expect("migrations are idempotent");
     let mut raw = Raw::postgres(&pg.schema).await;
     check_abandoned_idempotency(&pg.store, &mut raw).await;
+    check_key_retention(&pg.config, &mut raw).await;
     let second = Arc::new(SqlStore::connect(&pg.config).await.unwrap());
     check_crosswalk(&second).await;
     let first = Arc::new(SqlStore::connect(&pg.config).await.unwrap());
