@@ -199,6 +199,13 @@ mod tests {
         assert!(c.validate().unwrap_err().contains("store.schema"));
         c.schema = Some("custgate_1".into());
         c.validate().unwrap();
+        c.idempotency_retention_hours = 0;
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .contains("idempotency_retention_hours"));
+        c.idempotency_retention_hours = u64::MAX;
+        c.validate().unwrap();
         c.max_connections = 0;
         assert!(c.validate().unwrap_err().contains("max_connections"));
     }

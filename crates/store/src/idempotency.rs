@@ -156,7 +156,7 @@ impl SqlStore {
     async fn claim_in(&self, tenant: &str, idem: &Idempotency) -> Result<Claim> {
         let now = schema::micros(schema::now());
         if self.keys.sweep_due(now) {
-            if let Err(e) = self.sweep_keys(now - self.keys.micros).await {
+            if let Err(e) = self.sweep_keys(now.saturating_sub(self.keys.micros)).await {
                 tracing::warn!(error = %e, "Could not sweep expired idempotency keys");
             }
         }
@@ -317,5 +317,27 @@ pub(crate) async fn complete(
     } else {
         // Our claim was taken over after it timed out: the other request answers.
         Err(in_flight())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_is_hours_and_sweeps_once_a_period() {
+        let r = Retention::hours(24);
+        let day = 24 * 3_600_000_000;
+        assert!(!r.expired(day, 0));
+        assert!(r.expired(day + 1, 0));
+        // Any number of hours, however large, without overflowing.
+        let forever = Retention::hours(u64::MAX);
+        assert!(!forever.expired(i64::MAX, i64::MIN));
+        assert_eq!(i64::MAX.saturating_sub(forever.micros), 0);
+        // The first caller sweeps; the next one only a period later.
+        assert!(r.sweep_due(5));
+        assert!(!r.sweep_due(6));
+        assert!(!r.sweep_due(5 + SWEEP_EVERY_MICROS - 1));
+        assert!(r.sweep_due(5 + SWEEP_EVERY_MICROS));
     }
 }
