@@ -148,6 +148,22 @@ impl Error {
         Self::new(ErrorKind::NotFound, message)
     }
 
+    /// An idempotency key sent again with another request (another body).
+    pub fn idempotency_mismatch() -> Self {
+        Self::new(
+            ErrorKind::IdempotencyMismatch,
+            "the idempotency key was used with another request",
+        )
+    }
+
+    /// An idempotency key sent again while its first request is still being served.
+    pub fn idempotency_in_flight() -> Self {
+        Self::new(
+            ErrorKind::Conflict,
+            "a request with the same idempotency key is still in progress",
+        )
+    }
+
     pub fn unsupported(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Unsupported, message)
     }

@@ -119,10 +119,7 @@ impl CustomerStore for MemoryStore {
                     return if *fp == idem.fingerprint {
                         Ok(first.clone())
                     } else {
-                        Err(Error::new(
-                            ErrorKind::IdempotencyMismatch,
-                            "the idempotency key was used with another request",
-                        ))
+                        Err(Error::idempotency_mismatch())
                     };
                 }
             }

@@ -16,14 +16,11 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
-use custgate_core::{Customer, Error, ErrorKind, Idempotency, Result};
-use custgate_store::{KeyClaim, SqlStore};
-
-/// How long a pending claim blocks its key before it counts as abandoned.
-pub const PENDING_TIMEOUT: Duration = Duration::from_secs(60);
+use custgate_core::{Customer, Error, Idempotency, Result};
+use custgate_store::{KeyClaim, SqlStore, PENDING_TIMEOUT};
 
 /// Where the gateway keeps idempotency keys: per scope (a tenant and its upstream).
 #[async_trait]
@@ -79,13 +76,6 @@ enum State {
     Done(Box<Customer>),
 }
 
-fn in_flight() -> Error {
-    Error::new(
-        ErrorKind::Conflict,
-        "a request with the same idempotency key is still in progress",
-    )
-}
-
 #[async_trait]
 impl KeyTable for MemoryKeys {
     async fn claim(&self, scope: &str, idem: &Idempotency) -> Result<KeyClaim> {
@@ -108,10 +98,7 @@ impl KeyTable for MemoryKeys {
             return Ok(KeyClaim::Owned(token));
         };
         if record.fingerprint != idem.fingerprint {
-            return Err(Error::new(
-                ErrorKind::IdempotencyMismatch,
-                "the idempotency key was used with another request",
-            ));
+            return Err(Error::idempotency_mismatch());
         }
         match &record.state {
             State::Done(first) => Ok(KeyClaim::Replay(first.clone())),
@@ -119,7 +106,7 @@ impl KeyTable for MemoryKeys {
                 record.state = pending;
                 Ok(KeyClaim::Owned(token))
             }
-            State::Pending { .. } => Err(in_flight()),
+            State::Pending { .. } => Err(Error::idempotency_in_flight()),
         }
     }
 
@@ -130,7 +117,7 @@ impl KeyTable for MemoryKeys {
                 r.state = State::Done(Box::new(answer.clone()));
                 Ok(())
             }
-            _ => Err(in_flight()),
+            _ => Err(Error::idempotency_in_flight()),
         }
     }
 
@@ -150,7 +137,7 @@ impl KeyTable for MemoryKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use custgate_core::IdempotencyKey;
+    use custgate_core::{ErrorKind, IdempotencyKey};
 
     fn idem(key: &str, fingerprint: &str) -> Idempotency {
         Idempotency {

@@ -9,7 +9,7 @@ use custgate_core::{
 use crate::db::{Bind, Conn, Dialect, Pool, Pooled, Sql, Tx};
 use crate::error::{Result as StoreResult, StoreError};
 use crate::filter::{push_order, push_where};
-use crate::idempotency::{self, Claim};
+use crate::idempotency::{self, KeyClaim};
 use crate::schema;
 use crate::SqlStore;
 
@@ -478,8 +478,8 @@ impl CustomerStore for SqlStore {
             return Ok(tx.finish(res).await?);
         };
         let token = match self.claim(tenant, &idem).await? {
-            Claim::Replay(first) => return Ok(*first),
-            Claim::Owned(token) => token,
+            KeyClaim::Replay(first) => return Ok(*first),
+            KeyClaim::Owned(token) => token,
         };
         let key = idem.key.as_str();
         let res = async {

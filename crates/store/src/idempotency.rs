@@ -3,7 +3,7 @@
 //! 1. a `pending` record for (tenant, key) is inserted and committed on its own; whoever
 //!    inserts it owns the key, everyone else reads it: a `done` record with the same
 //!    fingerprint replays the first answer, another fingerprint is `IdempotencyMismatch`,
-//!    a `pending` one is `Conflict` until it is older than [`PENDING_TIMEOUT_MICROS`],
+//!    a `pending` one is `Conflict` until it is older than [`PENDING_TIMEOUT`],
 //!    when it counts as abandoned (its owner crashed) and is taken over;
 //! 2. the customer is inserted and the record marked `done` with the answer, in one
 //!    transaction. When the create fails the pending record is deleted again.
@@ -14,7 +14,7 @@
 //! first use: an older record counts as absent and is claimed afresh, and at most once an
 //! hour a claim first sweeps the expired records away.
 
-use custgate_core::{Customer, Error, ErrorKind, Idempotency, TenantId};
+use custgate_core::{Customer, Error, Idempotency, TenantId};
 
 use crate::backend::parse_doc;
 use crate::db::Conn;
@@ -23,7 +23,10 @@ use crate::schema;
 use crate::SqlStore;
 
 /// How long a pending record blocks its key: 60 s.
-pub(crate) const PENDING_TIMEOUT_MICROS: i64 = 60_000_000;
+pub const PENDING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// [`PENDING_TIMEOUT`] in the records' unit.
+const PENDING_TIMEOUT_MICROS: i64 = PENDING_TIMEOUT.as_secs() as i64 * 1_000_000;
 
 /// How often a claim is retried when the record changes under it.
 const ATTEMPTS: usize = 5;
@@ -77,31 +80,22 @@ impl Default for Retention {
     }
 }
 
-pub(crate) enum Claim {
-    /// The caller owns the key; the token identifies its claim.
-    Owned(i64),
-    /// The key was used with the same request before: its first answer.
-    Replay(Box<Customer>),
-}
-
 enum Attempt {
-    Done(Claim),
+    Done(KeyClaim),
     Retry,
 }
 
 fn in_flight() -> StoreError {
-    Error::new(
-        ErrorKind::Conflict,
-        "a request with the same idempotency key is still in progress",
-    )
-    .into()
+    Error::idempotency_in_flight().into()
 }
 
-/// A key claimed for a create that runs outside this store ([`SqlStore::claim_key`]).
+/// A claim on an idempotency key: this store's own creates', or ([`SqlStore::claim_key`])
+/// one that runs elsewhere.
 #[derive(Debug)]
 pub enum KeyClaim {
-    /// The caller owns the key: it creates, then calls [`SqlStore::complete_key`] with
-    /// this token, or [`SqlStore::release_key`] when nothing was created.
+    /// The caller owns the key: it creates, then records the answer under this token
+    /// ([`SqlStore::complete_key`]), or gives the key up ([`SqlStore::release_key`]) when
+    /// nothing was created.
     Owned(i64),
     /// The key was used with the same request before: its first answer.
     Replay(Box<Customer>),
@@ -117,10 +111,7 @@ impl SqlStore {
         scope: &str,
         idem: &Idempotency,
     ) -> custgate_core::Result<KeyClaim> {
-        Ok(match self.claim_in(scope, idem).await? {
-            Claim::Owned(token) => KeyClaim::Owned(token),
-            Claim::Replay(first) => KeyClaim::Replay(first),
-        })
+        Ok(self.claim_in(scope, idem).await?)
     }
 
     /// Phase 2 for a create that ran elsewhere: records its answer under the claim.
@@ -149,11 +140,11 @@ impl SqlStore {
     }
 
     /// Phase 1: claims `idem.key` for this request, or answers from its record.
-    pub(crate) async fn claim(&self, tenant: &TenantId, idem: &Idempotency) -> Result<Claim> {
+    pub(crate) async fn claim(&self, tenant: &TenantId, idem: &Idempotency) -> Result<KeyClaim> {
         self.claim_in(tenant.as_str(), idem).await
     }
 
-    async fn claim_in(&self, tenant: &str, idem: &Idempotency) -> Result<Claim> {
+    async fn claim_in(&self, tenant: &str, idem: &Idempotency) -> Result<KeyClaim> {
         let now = schema::micros(schema::now());
         if self.keys.sweep_due(now) {
             if let Err(e) = self.sweep_keys(now.saturating_sub(self.keys.micros)).await {
@@ -228,7 +219,7 @@ async fn claim_once(
     .bind_int(now)
     .push(") ON CONFLICT (tenant, key) DO NOTHING");
     if conn.execute(&sql).await? == 1 {
-        return Ok(Attempt::Done(Claim::Owned(now)));
+        return Ok(Attempt::Done(KeyClaim::Owned(now)));
     }
 
     let mut sql = conn.sql();
@@ -257,20 +248,16 @@ async fn claim_once(
             .push(" AND created_at = ")
             .bind_int(created_at);
         return Ok(if conn.execute(&sql).await? == 1 {
-            Attempt::Done(Claim::Owned(now))
+            Attempt::Done(KeyClaim::Owned(now))
         } else {
             Attempt::Retry
         });
     }
     if fingerprint != idem.fingerprint {
-        return Err(Error::new(
-            ErrorKind::IdempotencyMismatch,
-            "the idempotency key was used with another request",
-        )
-        .into());
+        return Err(Error::idempotency_mismatch().into());
     }
     match (state.as_str(), answer) {
-        ("done", Some(json)) => Ok(Attempt::Done(Claim::Replay(Box::new(parse_doc(&json)?)))),
+        ("done", Some(json)) => Ok(Attempt::Done(KeyClaim::Replay(Box::new(parse_doc(&json)?)))),
         ("pending", _) if now - created_at > PENDING_TIMEOUT_MICROS => {
             // Abandoned: take it over, unless someone else just did.
             let mut sql = conn.sql();
@@ -283,7 +270,7 @@ async fn claim_once(
                 .push(" AND state = 'pending' AND created_at = ")
                 .bind_int(created_at);
             Ok(if conn.execute(&sql).await? == 1 {
-                Attempt::Done(Claim::Owned(now))
+                Attempt::Done(KeyClaim::Owned(now))
             } else {
                 Attempt::Retry
             })

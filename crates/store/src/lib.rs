@@ -20,7 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::ConnectOptions;
 
 pub use config::{Backend, StoreConfig, DEFAULT_URL};
-pub use idempotency::KeyClaim;
+pub use idempotency::{KeyClaim, PENDING_TIMEOUT};
 
 use db::Pool;
 use error::StoreError;
