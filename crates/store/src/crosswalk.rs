@@ -73,6 +73,12 @@ impl SqlStore {
                 return Ok(alias);
             }
         }
+        self.allocate_alias(t, upstream, upstream_id).await
+    }
+
+    /// Allocates the alias of a record found without one, or, when another writer
+    /// recorded one meanwhile, answers that.
+    async fn allocate_alias(&self, t: &str, upstream: &str, upstream_id: &str) -> Result<i64> {
         let mut tx = self.write_tx().await?;
         let res = allocate(&mut tx.conn(), t, upstream, upstream_id).await;
         match res {
@@ -97,8 +103,8 @@ impl SqlStore {
     }
 
     /// The aliases of several upstream records, in their order: one query for those
-    /// already allocated, then [`SqlStore::alias_for`] for each new one (in order, so
-    /// allocation order is the order records were first seen, as one at a time).
+    /// already allocated, then an allocation for each new one (in order, so allocation
+    /// order is the order records were first seen, as with [`SqlStore::alias_for`]).
     #[tracing::instrument(name = "store.aliases_for", skip_all, fields(tenant = %tenant, op = "aliases_for", upstream = upstream, count = upstream_ids.len()))]
     pub async fn aliases_for(
         &self,
@@ -136,7 +142,7 @@ impl SqlStore {
             let alias = match known.get(*id) {
                 Some(alias) => *alias,
                 None => {
-                    let alias = self.alias_for(tenant, upstream, id).await?;
+                    let alias = self.allocate_alias(t, upstream, id).await?;
                     known.insert((*id).to_owned(), alias);
                     alias
                 }
