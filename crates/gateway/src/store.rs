@@ -113,10 +113,15 @@ impl Aliased {
                     .await?,
             );
         }
+        self.number_from_seq(&mut c);
+        Ok(c)
+    }
+
+    /// An upstream without customer numbers shows the integer id as the number.
+    fn number_from_seq(&self, c: &mut Customer) {
         if !self.ids.native_number {
             c.number = c.seq.map(|s| s.to_string());
         }
-        Ok(c)
     }
 
     /// [`Aliased::label`] for a page of records, with one alias lookup for the page.
@@ -135,10 +140,8 @@ impl Aliased {
                 c.seq = Some(alias);
             }
         }
-        if !self.ids.native_number {
-            for c in &mut items {
-                c.number = c.seq.map(|s| s.to_string());
-            }
+        for c in &mut items {
+            self.number_from_seq(c);
         }
         Ok(items)
     }

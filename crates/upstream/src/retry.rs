@@ -16,6 +16,11 @@ pub(crate) fn idempotent(method: &Method) -> bool {
     )
 }
 
+/// Whether the request only reads: it changes nothing upstream, however often it is sent.
+pub(crate) fn safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
 /// Whether an answer with this status is worth another attempt of an idempotent call:
 /// the upstream or a proxy in front of it failing or overloaded, or a rate limit. A 500
 /// is included (an idempotent call cannot do harm twice); a 501 or a 505 would only be

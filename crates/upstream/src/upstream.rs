@@ -19,7 +19,7 @@ use tracing::field::Empty;
 use tracing::Instrument;
 
 use crate::breaker::{Breaker, BreakerState, Refusal, Transition};
-use crate::retry::{backoff, idempotent, retry_after, retryable_status};
+use crate::retry::{backoff, idempotent, retry_after, retryable_status, safe};
 use crate::{status_error, UpstreamConfig, UpstreamMetrics};
 
 /// How much of an upstream's error body goes into the log.
@@ -381,10 +381,7 @@ impl Upstream {
                     .with_context("upstream", inner.name.clone()));
                 }
             };
-        let reads = matches!(
-            *request.method(),
-            http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
-        );
+        let reads = safe(request.method());
         let span = tracing::info_span!(
             "upstream.call",
             upstream = %inner.name,
