@@ -114,11 +114,11 @@ TOKEN=$(target/release/custgate --config "$TMP/gateway.toml" token tenant --tena
 FRONT="/api/customer/Bench%2000042"
 # The odata request custgate sends for the front's request (odata client: find by name).
 EXPAND=$(sed -n 's/^pub const READ_EXPAND: &str = "\(.*\)";$/\1/p' crates/dialects/odata/src/client.rs)
-UPSTREAM_PATH="/api/biz/customers?filter=$(python3 -c "import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1]))" "Info.Name eq '$NAME'")&orderby=ID&expand=$EXPAND"
+UPSTREAM_PATH="/api/biz/customers?$(python3 -c "import urllib.parse,sys; print(urllib.parse.urlencode([('expand', sys.argv[1]), ('filter', sys.argv[2]), ('orderby', 'ID')]))" "$EXPAND" "Info.Name eq '$NAME'")"
 UP_AUTH=(-H "Authorization: Bearer dev-odata-demo" -H "CompanyKey: 11111111-1111-4111-8111-111111111111")
 GW_AUTH=(-H "Authorization: Bearer $TOKEN")
 
-target/release/examples/gateway-floor "$FLOOR_PORT" "http://127.0.0.1:$UP_PORT${UPSTREAM_PATH/Bench%2000042/\{name\}}" \
+target/release/examples/gateway-floor "$FLOOR_PORT" "http://127.0.0.1:$UP_PORT${UPSTREAM_PATH/Bench+00042/\{name\}}" \
   "Authorization: Bearer dev-odata-demo" "CompanyKey: 11111111-1111-4111-8111-111111111111" "Accept: application/json" & FLOOR_PID=$!
 wait_for_port() { for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; exit 1; }
 wait_for_port "$FLOOR_PORT"
