@@ -41,10 +41,24 @@ async fn main() {
     let total = rate * seconds;
     let interval = Duration::from_nanos(1_000_000_000 / rate.max(1));
     let start = Instant::now();
+    // A thread of its own keeps the schedule: std's sleep wakes within microseconds of
+    // the due time, where tokio's timer rounds every deadline up to the next millisecond
+    // and so would add up to 1 ms to every latency counted from the schedule.
+    let (due_tx, mut due_rx) = tokio::sync::mpsc::unbounded_channel();
+    let pacer = std::thread::spawn(move || {
+        for i in 0..total {
+            let due = start + interval * i as u32;
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            if due_tx.send(due).is_err() {
+                break;
+            }
+        }
+    });
     let mut tasks = Vec::with_capacity(total as usize);
-    for i in 0..total {
-        let due = start + interval * i as u32;
-        tokio::time::sleep_until(due.into()).await;
+    while let Some(due) = due_rx.recv().await {
         let client = client.clone();
         let url = url.clone();
         tasks.push(tokio::spawn(async move {
@@ -57,6 +71,7 @@ async fn main() {
             (due.elapsed(), ok)
         }));
     }
+    pacer.join().expect("pacer thread");
     let mut latencies = Vec::with_capacity(tasks.len());
     let mut errors = 0usize;
     for t in tasks {
