@@ -9,7 +9,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use custgate_core::{
@@ -32,18 +31,11 @@ pub const READ_EXPAND: &str = "Info,Info.InvoiceAddress,Info.ShippingAddress,Inf
 
 const UPSTREAM: &str = "odata";
 
-/// `expand=READ_EXPAND` as a query string spells it, encoded once.
-static EXPAND_QUERY: LazyLock<String> = LazyLock::new(|| {
-    url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("expand", READ_EXPAND)
-        .finish()
-});
-
 /// The URL a read sends: `customers` (the upstream's `api/biz/customers`, already carrying
 /// `expand=READ_EXPAND`), then `/{id}` when given, then the query `params`. The bytes
 /// reqwest's `RequestBuilder::query` gives for `expand` and then `params`, without parsing
-/// the long expand list again on every call (`Url::set_query` would: a tenth of a proxied
-/// lookup's instructions went to building this URL).
+/// the long expand list again on every call (`Url::set_query` would: about 7% of a
+/// proxied lookup's instructions went to that).
 fn read_url(
     customers: &reqwest::Url,
     id: Option<i64>,
@@ -201,7 +193,9 @@ impl Client {
             return Err(Error::validation_field("token", "must not be empty"));
         }
         let mut customers = upstream.url("api/biz/customers")?;
-        customers.set_query(Some(&EXPAND_QUERY));
+        customers
+            .query_pairs_mut()
+            .append_pair("expand", READ_EXPAND);
         Ok(Client {
             upstream,
             customers,
