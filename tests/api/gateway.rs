@@ -1541,6 +1541,28 @@ async fn the_facades_create_answer_lists_the_dropped_fields() {
         "{}",
         r.text
     );
+
+    // A keyed create's replay tells of the same losses as its first answer.
+    let body = lossy("Keyed Kai");
+    let first = keyed_create(&gateway, "lossy-key", &body).await;
+    let replay = keyed_create(&gateway, "lossy-key", &body).await;
+    for r in [&first, &replay] {
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert_eq!(
+            r.json()["dropped_fields"],
+            json!(["locale.gender", "name.middle"]),
+            "{}",
+            r.text
+        );
+        let header: BTreeSet<&str> = r
+            .header(DROPPED)
+            .unwrap_or_else(|| panic!("no {DROPPED}: {:?}", r.headers))
+            .split(", ")
+            .collect();
+        assert_eq!(header, BTreeSet::from(["locale.gender", "name.middle"]));
+    }
+    assert_eq!(replay.json()["id"], first.json()["id"]);
+    assert_eq!(facade_named(&upstream, "Keyed Kai").await.len(), 1);
 }
 
 #[tokio::test]

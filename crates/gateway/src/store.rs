@@ -437,7 +437,12 @@ impl CustomerStore for GatewayStore {
         let scope = format!("{tenant}@{}", self.view.upstream);
         let key = idem.key.as_str();
         let token = match self.keys.claim(&scope, &idem).await? {
-            KeyClaim::Replay(first) => return Ok(*first),
+            KeyClaim::Replay(first) => {
+                // The same body as the first time (the fingerprints match), so the same
+                // fields were dropped: a repeat is told so as the first answer was.
+                self.dropped(&dropped);
+                return Ok(*first);
+            }
             KeyClaim::Owned(token) => token,
         };
         let create = self.view.create(tenant, customer, CreateOptions::default());
