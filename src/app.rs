@@ -174,9 +174,10 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Embedded> {
     let config: StoreConfig = custgate_http::parse_section(&settings.store, "store")?;
     if config.url.starts_with("memory:") {
         tracing::warn!("Using the in-memory store: nothing survives a restart");
+        let retention = config.idempotency_retention();
         return Ok(Embedded {
-            store: Arc::new(MemoryStore::new()),
-            ledger: Ledger::in_memory(),
+            store: Arc::new(MemoryStore::new().with_key_retention(retention)),
+            ledger: Ledger::in_memory_keeping_keys(retention),
         });
     }
     let store = Arc::new(

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -19,14 +20,31 @@ use crate::store::{CreateOptions, CustomerStore};
 struct TenantData {
     customers: BTreeMap<CustomerId, Customer>,
     next_seq: i64,
-    /// key → (fingerprint, first answer).
-    idempotency: HashMap<String, (String, Customer)>,
+    /// key → the create it answered.
+    idempotency: HashMap<String, Remembered>,
+    /// When expired keys were last forgotten.
+    last_sweep: Option<Instant>,
 }
+
+/// An idempotent create, as remembered for its key.
+struct Remembered {
+    fingerprint: String,
+    first: Customer,
+    since: Instant,
+}
+
+/// How long an idempotency key is remembered unless told otherwise: the embedded
+/// store's default (`store.idempotency_retention_hours`).
+pub const DEFAULT_KEY_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The longest expired keys are kept before a keyed create forgets them.
+const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// A store that keeps everything in memory, behind one mutex.
 pub struct MemoryStore {
     capability: Capability,
     tenants: Mutex<HashMap<TenantId, TenantData>>,
+    key_retention: Duration,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -46,7 +64,15 @@ impl MemoryStore {
         Self {
             capability: Capability::full(),
             tenants: Mutex::new(HashMap::new()),
+            key_retention: DEFAULT_KEY_RETENTION,
         }
+    }
+
+    /// Remembers each idempotency key for `retention` from its first use (24 hours
+    /// unless set): after that the key is a new request, as in the SQL store.
+    pub fn with_key_retention(mut self, retention: Duration) -> Self {
+        self.key_retention = retention;
+        self
     }
 
     fn with<T>(
@@ -115,12 +141,22 @@ impl CustomerStore for MemoryStore {
         customer.check()?;
         self.with(tenant, |d| {
             if let Some(idem) = &options.idempotency {
-                if let Some((fp, first)) = d.idempotency.get(idem.key.as_str()) {
-                    return if *fp == idem.fingerprint {
-                        Ok(first.clone())
-                    } else {
-                        Err(Error::idempotency_mismatch())
-                    };
+                let retention = self.key_retention;
+                if d.last_sweep
+                    .is_none_or(|at| at.elapsed() >= retention.min(SWEEP_EVERY))
+                {
+                    d.idempotency.retain(|_, r| r.since.elapsed() < retention);
+                    d.last_sweep = Some(Instant::now());
+                }
+                match d.idempotency.get(idem.key.as_str()) {
+                    Some(r) if r.since.elapsed() < retention => {
+                        return if r.fingerprint == idem.fingerprint {
+                            Ok(r.first.clone())
+                        } else {
+                            Err(Error::idempotency_mismatch())
+                        };
+                    }
+                    _ => {}
                 }
             }
             if d.customers.contains_key(&customer.id) {
@@ -147,8 +183,14 @@ impl CustomerStore for MemoryStore {
             customer.updated_at = Some(now);
             d.customers.insert(customer.id.clone(), customer.clone());
             if let Some(idem) = options.idempotency {
-                d.idempotency
-                    .insert(idem.key.into_string(), (idem.fingerprint, customer.clone()));
+                d.idempotency.insert(
+                    idem.key.into_string(),
+                    Remembered {
+                        fingerprint: idem.fingerprint,
+                        first: customer.clone(),
+                        since: Instant::now(),
+                    },
+                );
             }
             Ok(customer)
         })
@@ -222,5 +264,62 @@ impl CustomerStore for MemoryStore {
 
     async fn health(&self) -> Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::IdempotencyKey;
+    use crate::store::Idempotency;
+
+    fn keyed(key: &str, fingerprint: &str) -> CreateOptions {
+        CreateOptions {
+            idempotency: Some(Idempotency {
+                key: IdempotencyKey::parse(key).unwrap(),
+                fingerprint: fingerprint.into(),
+            }),
+        }
+    }
+
+    fn named(name: &str) -> Customer {
+        let mut c = Customer::new();
+        c.name.display = Some(name.into());
+        c
+    }
+
+    #[tokio::test]
+    async fn keys_are_forgotten_after_their_retention() {
+        let store = MemoryStore::new().with_key_retention(Duration::from_millis(200));
+        let t = TenantId::parse("demo").unwrap();
+        let first = store.create(&t, named("A"), keyed("k", "a")).await.unwrap();
+        let other = store.create(&t, named("O"), keyed("o", "o")).await.unwrap();
+        // Within the retention: the same request replays, another is refused.
+        let again = store.create(&t, named("A"), keyed("k", "a")).await.unwrap();
+        assert_eq!(again, first);
+        let e = store
+            .create(&t, named("B"), keyed("k", "b"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::IdempotencyMismatch);
+
+        // After it: the key is a new request, and the expired keys are forgotten.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let fresh = store.create(&t, named("B"), keyed("k", "b")).await.unwrap();
+        assert_ne!(fresh.id, first.id);
+        assert_ne!(fresh.id, other.id);
+        let tenants = store.tenants.lock().unwrap();
+        let keys: Vec<&String> = tenants[&t].idempotency.keys().collect();
+        assert_eq!(keys, ["k"]);
+    }
+
+    #[tokio::test]
+    async fn keys_are_kept_a_day_by_default() {
+        let store = MemoryStore::new();
+        assert_eq!(store.key_retention, DEFAULT_KEY_RETENTION);
+        let t = TenantId::parse("demo").unwrap();
+        let first = store.create(&t, named("A"), keyed("k", "a")).await.unwrap();
+        let again = store.create(&t, named("A"), keyed("k", "a")).await.unwrap();
+        assert_eq!(again, first);
     }
 }

@@ -29,11 +29,17 @@ impl Ledger {
         }
     }
 
-    /// Kept in memory, for the `memory://` store and tests: lost on restart.
+    /// Kept in memory, for the `memory://` store and tests: lost on restart; keys are
+    /// remembered for 24 hours.
     pub fn in_memory() -> Ledger {
+        Ledger::in_memory_keeping_keys(custgate_core::memory::DEFAULT_KEY_RETENTION)
+    }
+
+    /// Kept in memory, keys remembered for `retention` from their first use.
+    pub fn in_memory_keeping_keys(retention: std::time::Duration) -> Ledger {
         Ledger {
             aliases: Arc::new(MemoryAliases::default()),
-            keys: Arc::new(MemoryKeys::default()),
+            keys: Arc::new(MemoryKeys::new(retention)),
         }
     }
 }

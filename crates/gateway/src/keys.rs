@@ -16,9 +16,10 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use custgate_core::memory::DEFAULT_KEY_RETENTION;
 use custgate_core::{Customer, Error, Idempotency, Result};
 use custgate_store::{KeyClaim, SqlStore, PENDING_TIMEOUT};
 
@@ -52,22 +53,46 @@ impl KeyTable for SqlStore {
     }
 }
 
-/// Keys in memory, for the `memory://` store and tests: lost on restart.
-#[derive(Debug, Default)]
+/// Keys in memory, for the `memory://` store and tests: lost on restart, and remembered
+/// for the retention from their first use (24 hours unless set), as in the store.
+#[derive(Debug)]
 pub struct MemoryKeys {
     inner: Mutex<MemoryInner>,
+    retention: Duration,
+}
+
+impl Default for MemoryKeys {
+    fn default() -> Self {
+        MemoryKeys::new(DEFAULT_KEY_RETENTION)
+    }
+}
+
+impl MemoryKeys {
+    pub fn new(retention: Duration) -> MemoryKeys {
+        MemoryKeys {
+            inner: Mutex::default(),
+            retention,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 struct MemoryInner {
     records: HashMap<(String, String), Record>,
     last_token: i64,
+    /// When expired records were last forgotten.
+    last_sweep: Option<Instant>,
 }
+
+/// The longest expired records are kept before a claim forgets them.
+const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
 
 #[derive(Debug)]
 struct Record {
     fingerprint: String,
     state: State,
+    /// The key's first use.
+    since: Instant,
 }
 
 #[derive(Debug)]
@@ -80,6 +105,13 @@ enum State {
 impl KeyTable for MemoryKeys {
     async fn claim(&self, scope: &str, idem: &Idempotency) -> Result<KeyClaim> {
         let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let retention = self.retention;
+        if m.last_sweep
+            .is_none_or(|at| at.elapsed() >= retention.min(SWEEP_EVERY))
+        {
+            m.records.retain(|_, r| r.since.elapsed() < retention);
+            m.last_sweep = Some(Instant::now());
+        }
         m.last_token += 1;
         let token = m.last_token;
         let id = (scope.to_owned(), idem.key.as_str().to_owned());
@@ -87,15 +119,20 @@ impl KeyTable for MemoryKeys {
             token,
             since: Instant::now(),
         };
-        let Some(record) = m.records.get_mut(&id) else {
-            m.records.insert(
-                id,
-                Record {
-                    fingerprint: idem.fingerprint.clone(),
-                    state: pending,
-                },
-            );
-            return Ok(KeyClaim::Owned(token));
+        let record = match m.records.get_mut(&id) {
+            Some(record) if record.since.elapsed() < retention => record,
+            _ => {
+                // Never used, or used longer ago than keys are remembered.
+                m.records.insert(
+                    id,
+                    Record {
+                        fingerprint: idem.fingerprint.clone(),
+                        state: pending,
+                        since: Instant::now(),
+                    },
+                );
+                return Ok(KeyClaim::Owned(token));
+            }
         };
         if record.fingerprint != idem.fingerprint {
             return Err(Error::idempotency_mismatch());
@@ -191,5 +228,32 @@ mod tests {
             t.claim("a@up", &idem("k2", "fp")).await.unwrap(),
             KeyClaim::Owned(_)
         ));
+    }
+
+    #[tokio::test]
+    async fn memory_keys_are_forgotten_after_their_retention() {
+        let t = MemoryKeys::new(Duration::from_millis(200));
+        let KeyClaim::Owned(token) = t.claim("a@up", &idem("k", "fp")).await.unwrap() else {
+            panic!("the first claim owns the key")
+        };
+        t.complete("a@up", "k", token, &Customer::new())
+            .await
+            .unwrap();
+        let KeyClaim::Owned(other) = t.claim("a@up", &idem("o", "fp")).await.unwrap() else {
+            panic!("another key is another claim")
+        };
+        t.release("a@up", "o", other).await.unwrap();
+        let e = t.claim("a@up", &idem("k", "other")).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::IdempotencyMismatch);
+
+        // After the retention: a new request, and the expired records are forgotten.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(matches!(
+            t.claim("a@up", &idem("k", "other")).await.unwrap(),
+            KeyClaim::Owned(_)
+        ));
+        let m = t.inner.lock().unwrap();
+        assert_eq!(m.records.len(), 1);
+        assert_eq!(MemoryKeys::default().retention, DEFAULT_KEY_RETENTION);
     }
 }

@@ -57,6 +57,12 @@ pub enum Backend {
 }
 
 impl StoreConfig {
+    /// `idempotency_retention_hours` as a duration (saturating: a huge setting is "for
+    /// ever", not an overflow).
+    pub fn idempotency_retention(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.idempotency_retention_hours.saturating_mul(3600))
+    }
+
     /// A configuration for `url` with every other setting at its default.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
@@ -206,6 +212,14 @@ mod tests {
             .contains("idempotency_retention_hours"));
         c.idempotency_retention_hours = u64::MAX;
         c.validate().unwrap();
+        assert_eq!(
+            c.idempotency_retention(),
+            std::time::Duration::from_secs(u64::MAX)
+        );
+        assert_eq!(
+            StoreConfig::default().idempotency_retention(),
+            std::time::Duration::from_secs(24 * 3600)
+        );
         c.max_connections = 0;
         assert!(c.validate().unwrap_err().contains("max_connections"));
     }
