@@ -1526,7 +1526,7 @@ async fn the_facades_create_answer_lists_the_dropped_fields() {
     let upstream = spawn_app().await;
     let client = odata_client(&upstream);
     let gateway = spawn_app_with(move |s| back_demo(s, "odata", client, json!({}))).await;
-    let r = call(
+    let plain = call(
         &gateway,
         Method::POST,
         FACADE,
@@ -1534,19 +1534,11 @@ async fn the_facades_create_answer_lists_the_dropped_fields() {
         Some(&lossy("Body Bea")),
     )
     .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    assert_eq!(
-        r.json()["dropped_fields"],
-        json!(["locale.gender", "name.middle"]),
-        "{}",
-        r.text
-    );
-
     // A keyed create's replay tells of the same losses as its first answer.
     let body = lossy("Keyed Kai");
     let first = keyed_create(&gateway, "lossy-key", &body).await;
     let replay = keyed_create(&gateway, "lossy-key", &body).await;
-    for r in [&first, &replay] {
+    for r in [&plain, &first, &replay] {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         assert_eq!(
             r.json()["dropped_fields"],
