@@ -644,6 +644,20 @@ fn upsert<K: Child>(
             return;
         }
     }
+    let over = overrides::<K>(raw, &canon);
+    push_new::<K>(slots, id, canon, over, role, ctx);
+}
+
+/// Adds a child not seen before: under its own `ID` when it has one (later ids go past
+/// it), else under the next free one; then gives it its role.
+fn push_new<K: Child>(
+    slots: &mut Vec<Slot<K::Canon>>,
+    id: Option<i64>,
+    canon: K::Canon,
+    over: JsonMap,
+    role: Role,
+    ctx: &mut Ctx<'_>,
+) {
     let id = match id {
         Some(id) => {
             *ctx.next_id = (*ctx.next_id).max(id + 1);
@@ -651,7 +665,6 @@ fn upsert<K: Child>(
         }
         None => ctx.alloc(),
     };
-    let over = overrides::<K>(raw, &canon);
     slots.push(Slot { id, canon, over });
     let last = slots.len() - 1;
     assign_role::<K>(slots, last, role);
@@ -2317,29 +2330,20 @@ fn upsert_import<K: Child>(
     }
     let mut canon = K::read(item, &K::blank(), &K::Wire::default(), true, path, ctx);
     K::set_role(&mut canon, Role::Plain);
-    let id = match id {
-        Some(id) => {
-            *ctx.next_id = (*ctx.next_id).max(id + 1);
-            id
-        }
-        None => ctx.alloc(),
-    };
     let over = K::added(item, &canon);
-    slots.push(Slot { id, canon, over });
-    let last = slots.len() - 1;
-    assign_role::<K>(slots, last, role);
+    push_new::<K>(slots, id, canon, over, role, ctx);
 }
 
 /// What `c` looks like once the upstream client (`Client`, feature `client`) has created
 /// it in an upstream Unimicro and read it back: [`create_body`] (the body the client
 /// posts) read the way the client reads the upstream's answer ([`parse_customer`], then
-/// [`apply`] in [`Mode::Import`]), assuming the upstream stores what it is sent. An update
+/// [`import`]), assuming the upstream stores what it is sent. An update
 /// sends the same rendering ([`to_json`]), so it carries the same fields. The fields the
 /// upstream assigns (`id`, `seq`, `version`, timestamps) are `c`'s own (see
 /// [`keep_assigned`]); so are the child and relation `ID`s the extension keeps, which an
 /// upstream assigns afresh.
 pub fn carried(c: &Customer) -> Customer {
-    let read = parse_customer(create_body(c), "").and_then(|w| apply(None, &w, Mode::Import));
+    let read = parse_customer(create_body(c), "").and_then(|w| import(&w));
     // The client's own reader failing on the client's own body would be a bug; nothing is
     // carried then.
     let mut kept = read.unwrap_or_default();

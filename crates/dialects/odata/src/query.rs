@@ -1463,11 +1463,15 @@ fn write_eq(out: &mut String, field: Field, op: CmpOp, value: &Value) -> Result<
     let path = path_of(field)
         .filter(|_| field != Field::Kind)
         .ok_or_else(|| cannot(field))?;
-    let lit = match field {
+    // Numbers and statuses have wire literals of their own; any other value is written
+    // as it is.
+    let own = match field {
         Field::Number => match op {
-            CmpOp::Eq | CmpOp::Ne => wire_number(value)
-                .map(|n| n.to_string())
-                .ok_or_else(|| cannot(format!("customer number {value} (not a whole number)")))?,
+            CmpOp::Eq | CmpOp::Ne => {
+                Some(wire_number(value).map(|n| n.to_string()).ok_or_else(|| {
+                    cannot(format!("customer number {value} (not a whole number)"))
+                })?)
+            }
             _ => {
                 return Err(cannot(
                     "the order of customer numbers (text in the canonical model)",
@@ -1476,27 +1480,21 @@ fn write_eq(out: &mut String, field: Field, op: CmpOp, value: &Value) -> Result<
         },
         Field::Status => match op {
             CmpOp::Eq | CmpOp::Ne => {
-                status_literal(value).ok_or_else(|| cannot(format!("status {value}")))?
+                Some(status_literal(value).ok_or_else(|| cannot(format!("status {value}")))?)
             }
             _ => return Err(cannot("the order of statuses")),
         },
-        _ => {
-            write_compare(out, path, op);
-            write_literal(out, value);
-            return Ok(());
-        }
+        _ => None,
     };
-    write_compare(out, path, op);
-    out.push_str(&lit);
-    Ok(())
-}
-
-/// `{path} {op} `, what a literal follows.
-fn write_compare(out: &mut String, path: &str, op: CmpOp) {
     out.push_str(path);
     out.push(' ');
     out.push_str(op.as_str());
     out.push(' ');
+    match own {
+        Some(lit) => out.push_str(&lit),
+        None => write_literal(out, value),
+    }
+    Ok(())
 }
 
 fn write_filter(out: &mut String, f: &Filter) -> Result<(), Error> {
