@@ -37,14 +37,48 @@ struct Remembered {
 /// store's default (`store.idempotency_retention_hours`).
 pub const DEFAULT_KEY_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// The longest expired keys are kept before a keyed create forgets them.
+/// The longest expired keys are kept before they are forgotten.
 const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// How long idempotency keys kept in memory are remembered from their first use, and
+/// when the expired ones are forgotten: the rules of the SQL store's keys, on this
+/// process's clock. Used by [`MemoryStore`] and by the gateway's memory keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyRetention(Duration);
+
+impl Default for KeyRetention {
+    fn default() -> Self {
+        KeyRetention(DEFAULT_KEY_RETENTION)
+    }
+}
+
+impl KeyRetention {
+    pub fn new(retention: Duration) -> KeyRetention {
+        KeyRetention(retention)
+    }
+
+    /// Whether a key first used at `since` is still remembered; an older one is a new
+    /// request.
+    pub fn remembers(self, since: Instant) -> bool {
+        since.elapsed() < self.0
+    }
+
+    /// Whether the expired keys are to be forgotten now: at most once per retention, and
+    /// at least once an hour while keys are used. Records the sweep in `last_sweep`.
+    pub fn sweep_due(self, last_sweep: &mut Option<Instant>) -> bool {
+        let due = last_sweep.is_none_or(|at| at.elapsed() >= self.0.min(SWEEP_EVERY));
+        if due {
+            *last_sweep = Some(Instant::now());
+        }
+        due
+    }
+}
 
 /// A store that keeps everything in memory, behind one mutex.
 pub struct MemoryStore {
     capability: Capability,
     tenants: Mutex<HashMap<TenantId, TenantData>>,
-    key_retention: Duration,
+    key_retention: KeyRetention,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -64,14 +98,14 @@ impl MemoryStore {
         Self {
             capability: Capability::full(),
             tenants: Mutex::new(HashMap::new()),
-            key_retention: DEFAULT_KEY_RETENTION,
+            key_retention: KeyRetention::default(),
         }
     }
 
     /// Remembers each idempotency key for `retention` from its first use (24 hours
     /// unless set): after that the key is a new request, as in the SQL store.
     pub fn with_key_retention(mut self, retention: Duration) -> Self {
-        self.key_retention = retention;
+        self.key_retention = KeyRetention::new(retention);
         self
     }
 
@@ -142,14 +176,11 @@ impl CustomerStore for MemoryStore {
         self.with(tenant, |d| {
             if let Some(idem) = &options.idempotency {
                 let retention = self.key_retention;
-                if d.last_sweep
-                    .is_none_or(|at| at.elapsed() >= retention.min(SWEEP_EVERY))
-                {
-                    d.idempotency.retain(|_, r| r.since.elapsed() < retention);
-                    d.last_sweep = Some(Instant::now());
+                if retention.sweep_due(&mut d.last_sweep) {
+                    d.idempotency.retain(|_, r| retention.remembers(r.since));
                 }
                 match d.idempotency.get(idem.key.as_str()) {
-                    Some(r) if r.since.elapsed() < retention => {
+                    Some(r) if retention.remembers(r.since) => {
                         return if r.fingerprint == idem.fingerprint {
                             Ok(r.first.clone())
                         } else {
@@ -316,7 +347,10 @@ mod tests {
     #[tokio::test]
     async fn keys_are_kept_a_day_by_default() {
         let store = MemoryStore::new();
-        assert_eq!(store.key_retention, DEFAULT_KEY_RETENTION);
+        assert_eq!(
+            store.key_retention,
+            KeyRetention::new(DEFAULT_KEY_RETENTION)
+        );
         let t = TenantId::parse("demo").unwrap();
         let first = store.create(&t, named("A"), keyed("k", "a")).await.unwrap();
         let again = store.create(&t, named("A"), keyed("k", "a")).await.unwrap();

@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use custgate_core::memory::DEFAULT_KEY_RETENTION;
+use custgate_core::memory::{KeyRetention, DEFAULT_KEY_RETENTION};
 use custgate_core::{Customer, Error, Idempotency, Result};
 use custgate_store::{KeyClaim, SqlStore, PENDING_TIMEOUT};
 
@@ -58,7 +58,7 @@ impl KeyTable for SqlStore {
 #[derive(Debug)]
 pub struct MemoryKeys {
     inner: Mutex<MemoryInner>,
-    retention: Duration,
+    retention: KeyRetention,
 }
 
 impl Default for MemoryKeys {
@@ -71,7 +71,7 @@ impl MemoryKeys {
     pub fn new(retention: Duration) -> MemoryKeys {
         MemoryKeys {
             inner: Mutex::default(),
-            retention,
+            retention: KeyRetention::new(retention),
         }
     }
 }
@@ -83,9 +83,6 @@ struct MemoryInner {
     /// When expired records were last forgotten.
     last_sweep: Option<Instant>,
 }
-
-/// The longest expired records are kept before a claim forgets them.
-const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
 
 #[derive(Debug)]
 struct Record {
@@ -106,11 +103,9 @@ impl KeyTable for MemoryKeys {
     async fn claim(&self, scope: &str, idem: &Idempotency) -> Result<KeyClaim> {
         let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let retention = self.retention;
-        if m.last_sweep
-            .is_none_or(|at| at.elapsed() >= retention.min(SWEEP_EVERY))
-        {
-            m.records.retain(|_, r| r.since.elapsed() < retention);
-            m.last_sweep = Some(Instant::now());
+        let m = &mut *m;
+        if retention.sweep_due(&mut m.last_sweep) {
+            m.records.retain(|_, r| retention.remembers(r.since));
         }
         m.last_token += 1;
         let token = m.last_token;
@@ -120,7 +115,7 @@ impl KeyTable for MemoryKeys {
             since: Instant::now(),
         };
         let record = match m.records.get_mut(&id) {
-            Some(record) if record.since.elapsed() < retention => record,
+            Some(record) if retention.remembers(record.since) => record,
             _ => {
                 // Never used, or used longer ago than keys are remembered.
                 m.records.insert(
@@ -254,6 +249,9 @@ mod tests {
         ));
         let m = t.inner.lock().unwrap();
         assert_eq!(m.records.len(), 1);
-        assert_eq!(MemoryKeys::default().retention, DEFAULT_KEY_RETENTION);
+        assert_eq!(
+            MemoryKeys::default().retention,
+            KeyRetention::new(DEFAULT_KEY_RETENTION)
+        );
     }
 }

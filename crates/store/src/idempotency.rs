@@ -42,11 +42,9 @@ pub(crate) struct Retention {
 }
 
 impl Retention {
-    pub(crate) fn hours(hours: u64) -> Retention {
-        let micros = i64::try_from(hours)
-            .ok()
-            .and_then(|h| h.checked_mul(3_600_000_000))
-            .unwrap_or(i64::MAX);
+    /// Keys remembered for `retention` (saturating: any length, however large).
+    pub(crate) fn of(retention: std::time::Duration) -> Retention {
+        let micros = i64::try_from(retention.as_micros()).unwrap_or(i64::MAX);
         Retention {
             micros,
             next_sweep: std::sync::atomic::AtomicI64::new(0),
@@ -76,7 +74,7 @@ impl Retention {
 
 impl Default for Retention {
     fn default() -> Self {
-        Retention::hours(24)
+        Retention::of(custgate_core::memory::DEFAULT_KEY_RETENTION)
     }
 }
 
@@ -313,12 +311,12 @@ mod tests {
 
     #[test]
     fn retention_is_hours_and_sweeps_once_a_period() {
-        let r = Retention::hours(24);
+        let r = Retention::of(std::time::Duration::from_secs(24 * 3600));
         let day = 24 * 3_600_000_000;
         assert!(!r.expired(day, 0));
         assert!(r.expired(day + 1, 0));
         // Any number of hours, however large, without overflowing.
-        let forever = Retention::hours(u64::MAX);
+        let forever = Retention::of(std::time::Duration::from_secs(u64::MAX));
         assert!(!forever.expired(i64::MAX, i64::MIN));
         assert_eq!(i64::MAX.saturating_sub(forever.micros), 0);
         // The first caller sweeps; the next one only a period later.

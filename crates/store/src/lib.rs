@@ -64,7 +64,7 @@ impl SqlStore {
             Backend::Postgres => Self::connect_postgres(config).await?,
         };
         let mut store = store;
-        store.keys = idempotency::Retention::hours(config.idempotency_retention_hours);
+        store.keys = idempotency::Retention::of(config.idempotency_retention());
         store.migrate().await?;
         tracing::info!(backend = ?store.backend(), "Store connected");
         Ok(store)
