@@ -10,7 +10,9 @@
 //! - retries of safe or idempotent calls (GET, HEAD, PUT, DELETE, OPTIONS) on transport
 //!   errors, timeouts, 500, 502, 503, 504 and 429, with exponential backoff and full
 //!   jitter, honouring `Retry-After` up to a cap; any call, POST included, is retried
-//!   when it could not connect, because then nothing was sent ([`RetryConfig`]);
+//!   when it could not connect, because then nothing was sent ([`RetryConfig`]); the
+//!   gateway's own logins and token refreshes go through [`Upstream::send_session`] and
+//!   are retried as idempotent calls;
 //! - a circuit breaker per upstream that opens after consecutive failed attempts, fails
 //!   calls at once while open and half-opens by itself ([`BreakerConfig`],
 //!   [`Upstream::breaker_state`]);
@@ -43,8 +45,9 @@ tokio::task_local! {
 }
 
 /// Runs `work` and counts the calls it made that may have changed something upstream:
-/// every call but a read (GET, HEAD, OPTIONS) that reached the upstream (the connection
-/// was made) and was not refused with a 4xx. A create that failed with none created
+/// every call but a read (GET, HEAD, OPTIONS) or a session call (a login, a token
+/// refresh: [`Upstream::send_session`]) that reached the upstream (the connection was
+/// made) and was not refused with a 4xx. A create that failed with none created
 /// nothing; after any (a write answered, a timeout, a connection lost mid-call, a 5xx)
 /// nobody knows. Calls made by other tasks (a shared token refresh) are not counted.
 pub async fn count_writes<F: std::future::Future>(work: F) -> (F::Output, u32) {

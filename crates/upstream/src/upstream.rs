@@ -107,6 +107,16 @@ struct Failed {
 
 type Outcome = Result<Answer, Failed>;
 
+/// What a call may change upstream, which decides whether it is retried after it may
+/// have reached the upstream, and whether [`crate::count_writes`] counts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Effect {
+    /// As its method says: GET, HEAD and OPTIONS read; PUT and DELETE are idempotent.
+    ByMethod,
+    /// The gateway's own session (a login, a token refresh): idempotent, changes no data.
+    Session,
+}
+
 fn into_parts(outcome: Outcome) -> Result<(u16, HeaderMap, Bytes), Error> {
     outcome
         .map(|a| (a.status, a.headers, a.body))
@@ -283,6 +293,29 @@ impl Upstream {
         operation: &'static str,
         request: reqwest::RequestBuilder,
     ) -> Result<(u16, HeaderMap, Bytes), Error> {
+        self.send_as(operation, request, Effect::ByMethod).await
+    }
+
+    /// [`Upstream::send`] for a call that opens or renews the gateway's own session (a
+    /// login, a token refresh): a POST that changes no customer. It is retried as an
+    /// idempotent call (a second session does no harm; a refresh token spent by a lost
+    /// answer fails the retry, and the caller logs in), and [`crate::count_writes`] does
+    /// not count it, so a create that failed after only a login is known to have created
+    /// nothing.
+    pub async fn send_session(
+        &self,
+        operation: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(u16, HeaderMap, Bytes), Error> {
+        self.send_as(operation, request, Effect::Session).await
+    }
+
+    async fn send_as(
+        &self,
+        operation: &'static str,
+        request: reqwest::RequestBuilder,
+        effect: Effect,
+    ) -> Result<(u16, HeaderMap, Bytes), Error> {
         let name = self.name();
         let built = request.build().map_err(|e| {
             Error::unexpected(format!(
@@ -294,13 +327,14 @@ impl Upstream {
         // the upstream, so it touches neither the breaker nor the metrics.
         let mut request = into_http(name, &built)?;
         drop(built);
-        let idempotent = idempotent(request.method());
+        let idempotent = effect == Effect::Session || idempotent(request.method());
+        let writes = effect == Effect::ByMethod && !safe(request.method());
         let retry = &self.inner.config.retry;
         let mut attempt = 1;
         let mut previous: Option<Outcome> = None;
         loop {
             let copy = (attempt < retry.max_attempts).then(|| copy_request(&request));
-            let outcome = match self.attempt(operation, attempt, request).await {
+            let outcome = match self.attempt(operation, attempt, writes, request).await {
                 Ok(outcome) => outcome,
                 // A retry refused: what the last attempt got says more than the refusal.
                 Err(refused) => return previous.map_or(Err(refused), into_parts),
@@ -345,10 +379,13 @@ impl Upstream {
     }
 
     /// One attempt: `Err` when it was not sent (breaker open, no free slot in time).
+    /// `writes`: the call may change something upstream (counted by
+    /// [`crate::count_writes`] once it reached the upstream and was not refused).
     async fn attempt(
         &self,
         operation: &'static str,
         attempt: u32,
+        writes: bool,
         request: HttpRequest,
     ) -> Result<Outcome, Error> {
         let inner = &*self.inner;
@@ -381,7 +418,6 @@ impl Upstream {
                     .with_context("upstream", inner.name.clone()));
                 }
             };
-        let reads = safe(request.method());
         let span = tracing::info_span!(
             "upstream.call",
             upstream = %inner.name,
@@ -403,7 +439,7 @@ impl Upstream {
             Ok(a) => (400..500).contains(&a.status),
             Err(f) => f.failure == Failure::Connect,
         };
-        if !reads && !refused {
+        if writes && !refused {
             crate::count_write();
         }
         let (success, label) = match &outcome {

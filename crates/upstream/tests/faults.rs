@@ -492,6 +492,27 @@ async fn a_post_answered_500_is_sent_exactly_once() {
     assert_eq!(*methods.lock().unwrap(), ["POST", "PUT", "PUT", "PUT"]);
 }
 
+#[tokio::test]
+async fn a_login_is_retried_and_never_counts_as_a_write() {
+    // The first attempt of each login meets a 503, the second succeeds.
+    let server = serve(|n, _, stream| async move {
+        let status = if n % 2 == 1 { 503 } else { 200 };
+        respond(stream, status, &[], b"{}").await
+    })
+    .await;
+    let u = upstream(config(&server.base));
+    let login = || u.http().post(u.url("api/auth").unwrap()).body("{}");
+    let (result, writes) = custgate_upstream::count_writes(u.send_session("login", login())).await;
+    assert_eq!(result.unwrap().0, 200, "the 503 was retried");
+    assert_eq!(server.hits(), 2);
+    assert_eq!(writes, 0, "a login changes no customer");
+    // The same POST sent as a write is neither retried nor left uncounted.
+    let (result, writes) = custgate_upstream::count_writes(u.send("create", login())).await;
+    assert_eq!(result.unwrap().0, 503);
+    assert_eq!(server.hits(), 3);
+    assert_eq!(writes, 1);
+}
+
 /// A server that answers after `delay`, recording the most requests it had in hand at
 /// once.
 async fn slow_counting(delay: Duration) -> (Server, Arc<AtomicUsize>) {

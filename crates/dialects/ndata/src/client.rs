@@ -100,7 +100,7 @@ impl Client {
         let url = self.upstream.url("api/auth")?;
         let (status, _, bytes) = self
             .upstream
-            .send("login", self.upstream.http().post(url).json(&body))
+            .send_session("login", self.upstream.http().post(url).json(&body))
             .await?;
         match status {
             200..=299 => self.tokens(&bytes),
@@ -119,7 +119,7 @@ impl Client {
         let url = self.upstream.url("api/auth/refresh")?;
         let (status, _, bytes) = self
             .upstream
-            .send("refresh", self.upstream.http().post(url).json(&body))
+            .send_session("refresh", self.upstream.http().post(url).json(&body))
             .await?;
         if (200..300).contains(&status) {
             self.tokens(&bytes)

@@ -104,7 +104,7 @@ impl Client {
         let url = self.upstream.url("api/account/login")?;
         let (status, _, bytes) = self
             .upstream
-            .send("login", self.upstream.http().post(url).json(&body))
+            .send_session("login", self.upstream.http().post(url).json(&body))
             .await?;
         if status != 200 {
             return Err(if status >= 500 {
