@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use custgate_core::{
@@ -240,6 +241,11 @@ impl CustomerStore for Aliased {
 /// can be sent as the record itself.
 pub type Carry = fn(&Customer) -> Customer;
 
+/// How often the answer of a keyed create is offered to the key table, and the wait
+/// before the second offer (four times longer before each next one).
+const RECORD_ATTEMPTS: u32 = 3;
+const RECORD_BACKOFF: Duration = Duration::from_millis(25);
+
 /// A tenant's backend when it is an upstream system: the dialect's client behind the
 /// crosswalk, the planner and the translation-loss check.
 pub struct GatewayStore {
@@ -340,6 +346,29 @@ impl GatewayStore {
             return Err(Error::validation(fields).with_context("upstream", self.dialect.as_str()));
         }
         Ok((kept, dropped))
+    }
+
+    /// Records the answer of a keyed create that succeeded upstream. Until it is
+    /// recorded, a repeat is refused, and once the claim counts as abandoned (60 s) a
+    /// repeat would create a second customer; so a store failure that may pass (a lost
+    /// connection, a busy database) is retried, [`RECORD_ATTEMPTS`] times in all. When it
+    /// still fails, the customer was created all the same and is answered.
+    async fn record_answer(&self, scope: &str, key: &str, token: i64, created: &Customer) {
+        let mut wait = RECORD_BACKOFF;
+        for attempt in 1..=RECORD_ATTEMPTS {
+            match self.keys.complete(scope, key, token, created).await {
+                Ok(()) => return,
+                Err(e) if e.is_temporary() && attempt < RECORD_ATTEMPTS => {
+                    tracing::info!(error = %e, attempt, "Could not record the answer of an idempotent create; trying again");
+                    tokio::time::sleep(wait).await;
+                    wait *= 4;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, "Could not record the answer of an idempotent create; a repeat is refused until its claim counts as abandoned");
+                    return;
+                }
+            }
+        }
     }
 
     /// Reports fields a successful write could not carry.
@@ -449,11 +478,7 @@ impl CustomerStore for GatewayStore {
         let (created, writes) = custgate_upstream::count_writes(create).await;
         match created {
             Ok(created) => {
-                if let Err(e) = self.keys.complete(&scope, key, token, &created).await {
-                    // Created all the same: answered, and a repeat is refused until the
-                    // claim counts as abandoned.
-                    tracing::warn!(error = %e, "Could not record the answer of an idempotent create");
-                }
+                self.record_answer(&scope, key, token, &created).await;
                 self.dropped(&dropped);
                 Ok(created)
             }

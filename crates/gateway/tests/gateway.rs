@@ -4,10 +4,13 @@
 use std::sync::Arc;
 
 use custgate_core::{
-    report, CmpOp, CreateOptions, Customer, CustomerId, CustomerStore, ErrorKind, Field, Filter,
-    Key, MemoryStore, Query, TenantId, Value,
+    report, CmpOp, CreateOptions, Customer, CustomerId, CustomerStore, Error, ErrorKind, Field,
+    Filter, Idempotency, IdempotencyKey, Key, MemoryStore, Query, TenantId, Value,
 };
-use custgate_gateway::{GatewayParts, GatewayStore, MemoryAliases, MemoryKeys, UpstreamDialect};
+use custgate_gateway::{
+    GatewayParts, GatewayStore, KeyTable, MemoryAliases, MemoryKeys, UpstreamDialect,
+};
+use custgate_store::KeyClaim;
 use custgate_upstream::{Upstream, UpstreamConfig};
 
 fn tenant() -> TenantId {
@@ -163,4 +166,98 @@ async fn an_alias_the_front_echoes_back_is_not_a_loss() {
     // The front read seq 1 / number "1" and sends them back with its update.
     let updated = g.update(&t, created, None).await.unwrap();
     assert_eq!(updated.seq, Some(1));
+}
+
+/// Keys in memory whose `complete` fails the first `failures` times, with a temporary
+/// error (a store that lost its connection) or not.
+#[derive(Debug)]
+struct FlakyKeys {
+    inner: MemoryKeys,
+    failures: std::sync::atomic::AtomicU32,
+    temporary: bool,
+    calls: std::sync::atomic::AtomicU32,
+}
+
+#[async_trait::async_trait]
+impl KeyTable for FlakyKeys {
+    async fn claim(&self, scope: &str, idem: &Idempotency) -> custgate_core::Result<KeyClaim> {
+        self.inner.claim(scope, idem).await
+    }
+
+    async fn complete(
+        &self,
+        scope: &str,
+        key: &str,
+        token: i64,
+        answer: &Customer,
+    ) -> custgate_core::Result<()> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.calls.fetch_add(1, SeqCst);
+        if self
+            .failures
+            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(Error::unexpected("database unavailable").set_temporary(self.temporary));
+        }
+        self.inner.complete(scope, key, token, answer).await
+    }
+
+    async fn release(&self, scope: &str, key: &str, token: i64) -> custgate_core::Result<()> {
+        self.inner.release(scope, key, token).await
+    }
+}
+
+#[tokio::test]
+async fn a_keyed_creates_answer_is_recorded_again_when_the_store_fails_for_a_moment() {
+    use std::sync::atomic::Ordering::SeqCst;
+    for (failures, temporary, replayed, calls) in [
+        // Two passing failures: the third offer records the answer.
+        (2, true, true, 3),
+        // A failure that does not pass is not offered again: a repeat is refused.
+        (1, false, false, 1),
+    ] {
+        let inner = Arc::new(MemoryStore::new());
+        let keys = Arc::new(FlakyKeys {
+            inner: MemoryKeys::default(),
+            failures: failures.into(),
+            temporary,
+            calls: 0.into(),
+        });
+        let g = GatewayStore::new(GatewayParts {
+            dialect: UpstreamDialect::Odata,
+            upstream: "odata".to_owned(),
+            client: inner.clone(),
+            handle: Upstream::new(
+                "odata",
+                UpstreamConfig::with_base_url("http://127.0.0.1:9/"),
+            )
+            .unwrap(),
+            aliases: Arc::new(MemoryAliases::default()),
+            keys: keys.clone(),
+            carry: no_middle,
+            strict: false,
+            max_scan: 100,
+        });
+        let t = tenant();
+        let options = || CreateOptions {
+            idempotency: Some(Idempotency {
+                key: IdempotencyKey::parse("k1").unwrap(),
+                fingerprint: "f1".into(),
+            }),
+        };
+        let first = g
+            .create(&t, customer("o1", "Once"), options())
+            .await
+            .unwrap();
+        assert_eq!(keys.calls.load(SeqCst), calls);
+        let repeat = g.create(&t, customer("o1", "Once"), options()).await;
+        if replayed {
+            assert_eq!(repeat.unwrap(), first);
+        } else {
+            assert_eq!(repeat.unwrap_err().kind(), ErrorKind::Conflict);
+        }
+        let all = inner.query(&t, &Query::default()).await.unwrap();
+        assert_eq!(all.items.len(), 1, "created once");
+    }
 }
