@@ -31,18 +31,30 @@ WARMUP=${WARMUP:-2}
 # shellcheck source=benches/gateway/setup.sh
 source "$(dirname "$0")/setup.sh"
 
-# CPU time (user + system, in clock ticks) the given processes have used so far, all threads.
-ticks() { local t=0 p; for p in "$@"; do t=$(( t + $(awk '{ print $14 + $15 }' "/proc/$p/stat") )); done; echo "$t"; }
+# CPU time (in clock ticks) the given processes have used so far, all threads: user
+# space, the kernel, or both (WHAT = user, system or all).
+ticks() {
+  local what=$1 t=0 p
+  shift
+  for p in "$@"; do
+    t=$(( t + $(awk -v w="$what" '{ print (w == "user") ? $14 : (w == "system") ? $15 : $14 + $15 }' "/proc/$p/stat") ))
+  done
+  echo "$t"
+}
 HZ=$(getconf CLK_TCK)
+# Microseconds per request of TICKS clock ticks over R requests/s for DURATION seconds.
+per_request() { awk -v t="$1" -v r="$2" -v d="$DURATION" -v hz="$HZ" 'BEGIN { printf "%.0f", t / hz * 1e6 / (r * d) }'; }
 # Requests/s under wrk; also sets CPU_PROXY and CPU_UP, the microseconds of CPU the proxy
-# (the pids in PROXY_PIDS, none for the direct case) and the upstream spent per request.
+# (the pids in PROXY_PIDS, none for the direct case) and the upstream spent per request,
+# and USER_PROXY, the proxy's share in user space (the rest is the kernel's).
 rps_cpu() {
-  local p0 u0 out r
-  p0=$(ticks ${PROXY_PIDS:-}); u0=$(ticks "$UP_PID")
+  local p0 pu0 u0 out r
+  p0=$(ticks all ${PROXY_PIDS:-}); pu0=$(ticks user ${PROXY_PIDS:-}); u0=$(ticks all "$UP_PID")
   out=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" "$@")
   r=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  CPU_PROXY=$(awk -v t="$(( $(ticks ${PROXY_PIDS:-}) - p0 ))" -v r="$r" -v d="$DURATION" -v hz="$HZ" 'BEGIN { printf "%.0f", t / hz * 1e6 / (r * d) }')
-  CPU_UP=$(awk -v t="$(( $(ticks "$UP_PID") - u0 ))" -v r="$r" -v d="$DURATION" -v hz="$HZ" 'BEGIN { printf "%.0f", t / hz * 1e6 / (r * d) }')
+  CPU_PROXY=$(per_request "$(( $(ticks all ${PROXY_PIDS:-}) - p0 ))" "$r")
+  USER_PROXY=$(per_request "$(( $(ticks user ${PROXY_PIDS:-}) - pu0 ))" "$r")
+  CPU_UP=$(per_request "$(( $(ticks all "$UP_PID") - u0 ))" "$r")
   RPS=$r
 }
 warm() { wrk -t2 -c"$CONNS" -d"${WARMUP}s" "$@" >/dev/null; }
@@ -59,10 +71,10 @@ ratios=()
 floor_ratios=()
 cpu_rows=()
 for round in $(seq 1 "$ROUNDS"); do
-  PROXY_PIDS="" rps_cpu "${UP_AUTH[@]}" "$DIRECT_URL"; direct_rps=$RPS; cpu_rows+=("$round direct - $CPU_UP")
-  PROXY_PIDS="$NGINX_PIDS" rps_cpu "${UP_AUTH[@]}" "$NGINX_URL"; nginx_rps=$RPS; cpu_rows+=("$round nginx $CPU_PROXY $CPU_UP")
-  PROXY_PIDS="$GW_PID" rps_cpu "${GW_AUTH[@]}" "$GW_URL"; gw_rps=$RPS; cpu_rows+=("$round custgate $CPU_PROXY $CPU_UP")
-  PROXY_PIDS="$FLOOR_PID" rps_cpu "$FLOOR_URL"; floor_rps=$RPS; cpu_rows+=("$round floor $CPU_PROXY $CPU_UP")
+  PROXY_PIDS="" rps_cpu "${UP_AUTH[@]}" "$DIRECT_URL"; direct_rps=$RPS; cpu_rows+=("$round direct - - $CPU_UP")
+  PROXY_PIDS="$NGINX_PIDS" rps_cpu "${UP_AUTH[@]}" "$NGINX_URL"; nginx_rps=$RPS; cpu_rows+=("$round nginx $CPU_PROXY $USER_PROXY $CPU_UP")
+  PROXY_PIDS="$GW_PID" rps_cpu "${GW_AUTH[@]}" "$GW_URL"; gw_rps=$RPS; cpu_rows+=("$round custgate $CPU_PROXY $USER_PROXY $CPU_UP")
+  PROXY_PIDS="$FLOOR_PID" rps_cpu "$FLOOR_URL"; floor_rps=$RPS; cpu_rows+=("$round floor $CPU_PROXY $USER_PROXY $CPU_UP")
   ratios+=("$(ratio "$gw_rps" "$nginx_rps")")
   floor_ratios+=("$(ratio "$floor_rps" "$nginx_rps")")
   printf '%-6s %12s %12s %12s %12s %16s %14s\n' "$round" "$direct_rps" "$nginx_rps" "$gw_rps" "$floor_rps" "${ratios[-1]}" "${floor_ratios[-1]}"
@@ -70,9 +82,11 @@ done
 # With client, proxy and upstream sharing the machine's cores, throughput follows the CPU
 # each request costs in total, so the proxies' own CPU per request is printed next to it.
 echo
-echo "CPU per request (us, user + system, all threads, from /proc/<pid>/stat)"
-printf '%-6s %-10s %10s %12s\n' "round" "path" "proxy us" "upstream us"
-for row in "${cpu_rows[@]}"; do printf '%-6s %-10s %10s %12s\n' $row; done
+echo "CPU per request (us, user + system, all threads, from /proc/<pid>/stat; 'of it user': the proxy's user-space share)"
+printf '%-6s %-10s %10s %12s %12s\n' "round" "path" "proxy us" "of it user" "upstream us"
+for row in "${cpu_rows[@]}"; do printf '%-6s %-10s %10s %12s %12s\n' $row; done
+# Medians over the rounds of one column (3: proxy, 4: of it user, 5: upstream) for a path.
+cpu_median() { printf '%s\n' "${cpu_rows[@]}" | awk -v p="$1" -v c="$2" '$2 == p { print $c }' | tr '\n' ' ' | median; }
 echo
 median_ratio=$(echo "${ratios[*]}" | median)
 median_floor=$(echo "${floor_ratios[*]}" | median)
@@ -109,5 +123,9 @@ row "client -> custgate -> upstream" "$gw_rps" gw "$(med "${added[gw]}")"
 row "client -> floor -> upstream" "$floor_rps" floor "$(med "${added[floor]}")"
 echo
 echo "custgate / nginx throughput: $median_ratio (median of $ROUNDS round(s); target >= 1.0)"
+for path in nginx custgate floor; do
+  printf 'CPU per request, %s: %s us (user %s us), upstream behind it %s us (medians)\n' "$path" \
+    "$(cpu_median "$path" 3)" "$(cpu_median "$path" 4)" "$(cpu_median "$path" 5)"
+done
 echo "floor / nginx throughput (the control): $median_floor"
 echo "custgate added p99 at $RATE req/s: $(med "${added[gw]}") us (median of $ROUNDS round(s); target <= 1000)"
