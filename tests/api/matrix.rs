@@ -15,6 +15,8 @@
 //! it can send), the record is written into the upstream directly so that the other flows
 //! still run; where the front's own answers give no key, the key is taken from the
 //! gateway's facade.
+//!
+//! Status changes run through the facade over every upstream in a test of their own.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -1340,7 +1342,9 @@ async fn run_cell(front: Front, up: Up, s: &Session<'_>, upstream: &TestApp) -> 
 }
 
 /// One upstream dialect's column: its upstream instance, a gateway over it, every front.
-async fn run_column(up: Up) -> Vec<(Front, Vec<Outcome>)> {
+/// An upstream instance of dialect `up` (the embedded store) and a gateway instance whose
+/// `demo` tenant is backed by it.
+async fn gateway_over(up: Up) -> (TestApp, TestApp) {
     let upstream = spawn_app().await;
     let client = up.client_section(&upstream.address);
     let gateway = spawn_app_with(move |settings| {
@@ -1354,6 +1358,11 @@ async fn run_column(up: Up) -> Vec<(Front, Vec<Outcome>)> {
             .backend = BackendSettings::Upstream(backend);
     })
     .await;
+    (upstream, gateway)
+}
+
+async fn run_column(up: Up) -> Vec<(Front, Vec<Outcome>)> {
+    let (upstream, gateway) = gateway_over(up).await;
     let session = Session::open(&gateway).await;
     let mut column = Vec::new();
     for front in Front::ALL {
@@ -1483,4 +1492,74 @@ async fn every_front_over_every_upstream_does_what_the_pair_supports_and_refuses
         failures.len(),
         failures.join("\n\n")
     );
+}
+
+/// Status changes through the facade (`POST /customers/{id}/status`) over every upstream:
+/// the upstreams that can change a status (ndata's `IsActive`, ManEx's `Status`,
+/// Unimicro's actions) do, and the change is read back from the upstream instance; the
+/// two that cannot (the tenant API has no status, v1core is lookup-only) answer the
+/// facade's 501 and leave the record as it was.
+#[tokio::test]
+async fn the_facade_changes_a_status_over_every_upstream_that_can() {
+    let columns: Vec<_> = Up::ALL
+        .into_iter()
+        .map(|up| {
+            tokio::spawn(async move {
+                let (upstream, gateway) = gateway_over(up).await;
+                let r = Rec {
+                    name: format!("Status over {}", up.as_str()),
+                    ..Rec::new(Front::Unified, up)
+                };
+                let created = send(
+                    &upstream,
+                    Method::POST,
+                    FACADE,
+                    &[],
+                    Auth::Bearer(UNIFIED_TOKEN),
+                    Some(&r.canonical()),
+                )
+                .await;
+                assert_eq!(created.status, 201, "{up:?}: {created}");
+                let id = up
+                    .gateway_id(&created.body)
+                    .unwrap_or_else(|| panic!("{up:?}: no gateway id in {created}"));
+                let path = format!("{FACADE}/{}/status", encode(&id));
+                let body = json!({"status": "inactive"});
+                let reply = send(
+                    &gateway,
+                    Method::POST,
+                    &path,
+                    &[],
+                    Auth::Bearer(UNIFIED_TOKEN),
+                    Some(&body),
+                )
+                .await;
+                let can = matches!(up, Up::Ndata | Up::Custno | Up::Odata);
+                if can {
+                    assert_eq!(reply.status, 200, "{up:?}: {reply}");
+                    assert_eq!(reply.body["status"], "inactive", "{up:?}: {reply}");
+                    assert_eq!(reply.body["id"], id.as_str(), "{up:?}: {reply}");
+                } else {
+                    assert_eq!(reply.status, 501, "{up:?}: {reply}");
+                    assert_eq!(
+                        reply.body["type"], "urn:custgate:problem:unsupported",
+                        "{up:?}: not the facade's problem: {reply}"
+                    );
+                }
+                let held = upstream_named(&upstream, &r.name)
+                    .await
+                    .unwrap_or_else(|m| panic!("{up:?}: {m}"));
+                assert_eq!(held.len(), 1, "{up:?}: {held:?}");
+                let want = if can { "inactive" } else { "active" };
+                assert_eq!(
+                    held[0]["status"], want,
+                    "{up:?}: the upstream holds {}",
+                    held[0]
+                );
+            })
+        })
+        .collect();
+    for task in columns {
+        task.await.expect("a status column panicked");
+    }
 }
