@@ -1498,9 +1498,10 @@ async fn every_front_over_every_upstream_does_what_the_pair_supports_and_refuses
 /// the upstreams that can change a status (ndata's `IsActive`, ManEx's `Status`,
 /// Unimicro's actions) do, and the change is read back from the upstream instance; the
 /// two that cannot (the tenant API has no status, v1core is lookup-only) answer the
-/// facade's 501 and leave the record as it was.
+/// facade's 501 and leave the record as it was. The odata front's `action=` then does the
+/// same in its own wire format and error body.
 #[tokio::test]
-async fn the_facade_changes_a_status_over_every_upstream_that_can() {
+async fn the_facade_and_the_odata_front_change_a_status_over_every_upstream_that_can() {
     let columns: Vec<_> = Up::ALL
         .into_iter()
         .map(|up| {
@@ -1553,6 +1554,52 @@ async fn the_facade_changes_a_status_over_every_upstream_that_can() {
                 let want = if can { "inactive" } else { "active" };
                 assert_eq!(
                     held[0]["status"], want,
+                    "{up:?}: the upstream holds {}",
+                    held[0]
+                );
+
+                // The odata front's action, keyed by its `ID`: back to active where the
+                // facade's change went through; else a change it refuses the same way
+                // (activating an active customer would be its own validation error).
+                let action = if can { "activate" } else { "deactivate" };
+                let path = format!("{FACADE}/{}", encode(&id));
+                let read = send(
+                    &gateway,
+                    Method::GET,
+                    &path,
+                    &[],
+                    Auth::Bearer(UNIFIED_TOKEN),
+                    None,
+                )
+                .await;
+                let odata_id = read.body["seq"]
+                    .as_i64()
+                    .unwrap_or_else(|| panic!("{up:?}: no seq: {read}"));
+                let reply = send(
+                    &gateway,
+                    Method::PUT,
+                    "/api/biz/customers",
+                    &[("action", action.into()), ("id", odata_id.to_string())],
+                    Auth::Odata,
+                    None,
+                )
+                .await;
+                if can {
+                    assert_eq!(reply.status, 204, "{up:?}: {reply}");
+                } else {
+                    assert_eq!(reply.status, 501, "{up:?}: {reply}");
+                    let message = reply.body["Message"].as_str().unwrap_or_default();
+                    let reference = reply.body["ErrorReference"].as_str().unwrap_or("?");
+                    assert!(
+                        message.starts_with(&format!("{reference}: ")),
+                        "{up:?}: not odata's exception body: {reply}"
+                    );
+                }
+                let held = upstream_named(&upstream, &r.name)
+                    .await
+                    .unwrap_or_else(|m| panic!("{up:?}: {m}"));
+                assert_eq!(
+                    held[0]["status"], "active",
                     "{up:?}: the upstream holds {}",
                     held[0]
                 );
