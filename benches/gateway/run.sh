@@ -31,13 +31,13 @@ WARMUP=${WARMUP:-2}
 # shellcheck source=benches/gateway/setup.sh
 source "$(dirname "$0")/setup.sh"
 
-# CPU time (in clock ticks) the given processes have used so far, all threads: user
-# space, the kernel, or both (WHAT = user, system or all).
+# CPU time (in clock ticks) the given processes have used so far, all threads: in user
+# space only (WHAT = user), or with the kernel's (WHAT = all).
 ticks() {
   local what=$1 t=0 p
   shift
   for p in "$@"; do
-    t=$(( t + $(awk -v w="$what" '{ print (w == "user") ? $14 : (w == "system") ? $15 : $14 + $15 }' "/proc/$p/stat") ))
+    t=$(( t + $(awk -v w="$what" '{ print (w == "user") ? $14 : $14 + $15 }' "/proc/$p/stat") ))
   done
   echo "$t"
 }
