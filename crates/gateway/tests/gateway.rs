@@ -25,6 +25,14 @@ fn no_middle(c: &Customer) -> Customer {
 }
 
 fn gateway(dialect: UpstreamDialect, strict: bool) -> (GatewayStore, Arc<MemoryStore>) {
+    gateway_keeping_keys(dialect, strict, Arc::new(MemoryKeys::default()))
+}
+
+fn gateway_keeping_keys(
+    dialect: UpstreamDialect,
+    strict: bool,
+    keys: Arc<dyn KeyTable>,
+) -> (GatewayStore, Arc<MemoryStore>) {
     let inner = Arc::new(MemoryStore::new());
     let handle = Upstream::new(
         dialect.as_str(),
@@ -37,7 +45,7 @@ fn gateway(dialect: UpstreamDialect, strict: bool) -> (GatewayStore, Arc<MemoryS
         client: inner.clone(),
         handle,
         aliases: Arc::new(MemoryAliases::default()),
-        keys: Arc::new(MemoryKeys::default()),
+        keys,
         carry: no_middle,
         strict,
         max_scan: 100,
@@ -217,28 +225,13 @@ async fn a_keyed_creates_answer_is_recorded_again_when_the_store_fails_for_a_mom
         // A failure that does not pass is not offered again: a repeat is refused.
         (1, false, false, 1),
     ] {
-        let inner = Arc::new(MemoryStore::new());
         let keys = Arc::new(FlakyKeys {
             inner: MemoryKeys::default(),
             failures: failures.into(),
             temporary,
             calls: 0.into(),
         });
-        let g = GatewayStore::new(GatewayParts {
-            dialect: UpstreamDialect::Odata,
-            upstream: "odata".to_owned(),
-            client: inner.clone(),
-            handle: Upstream::new(
-                "odata",
-                UpstreamConfig::with_base_url("http://127.0.0.1:9/"),
-            )
-            .unwrap(),
-            aliases: Arc::new(MemoryAliases::default()),
-            keys: keys.clone(),
-            carry: no_middle,
-            strict: false,
-            max_scan: 100,
-        });
+        let (g, inner) = gateway_keeping_keys(UpstreamDialect::Odata, false, keys.clone());
         let t = tenant();
         let options = || CreateOptions {
             idempotency: Some(Idempotency {
