@@ -1278,10 +1278,11 @@ async fn filters_odata_cannot_run_give_the_upstreams_own_answer_and_say_so() {
     let client = odata_client(&upstream);
     let gateway = spawn_app_with(move |s| back_demo(s, "odata", client, json!({}))).await;
 
-    // Case-sensitive `contains` (odata compares ignoring case), then a filter on an
-    // address (odata cannot filter on addresses) next to one it can run.
+    // Case-sensitive `contains` and `like` (odata compares ignoring case), then a filter
+    // on an address (odata cannot filter on addresses) next to one it can run.
     let cases = [
         ("name.display contains 'Jo'", 2, "contains 'Jo'", None),
+        ("name.display like 'Jo%'", 1, "like 'Jo%'", None),
         (
             "name.display contains_ci 'jo' and addresses.city eq 'Riyadh'",
             3,
@@ -1307,12 +1308,59 @@ async fn filters_odata_cannot_run_give_the_upstreams_own_answer_and_say_so() {
     }
 
     // What odata runs itself runs there, and nothing is left for the gateway.
+    for (filter, expected) in [
+        ("name.display contains_ci 'jo'", 5),
+        ("name.display like_ci 'jo%'", 3),
+    ] {
+        let r = facade_list(&gateway, filter, "name.display").await;
+        assert_eq!(r.status, StatusCode::OK, "{filter}: {}", r.text);
+        assert_eq!(seq_names(&r.json()).len(), expected, "{filter}");
+        let (pushed, local) = plan_parts(&r);
+        assert!(
+            pushed.contains(&filter["name.display ".len()..]),
+            "{pushed}"
+        );
+        assert_eq!(local, "none", "{filter}");
+    }
+}
+
+#[tokio::test]
+async fn filters_an_upstream_client_declines_after_all_run_in_the_gateway_and_say_so() {
+    let upstream = spawn_app().await;
+    seed_five(&upstream).await;
+    let client = json!({
+        "upstream": {"base_url": format!("{}/", upstream.address), "request_timeout_ms": 5000},
+        "auth": {"kind": "login", "tenant_id": "demo", "user_id": "demo", "password": "demo"}
+    });
+    let gateway = spawn_app_with(move |s| back_demo(s, "tenant", client, json!({}))).await;
+
+    // The tenant API's capability claims case-insensitive text matches on the name; its
+    // `CusName` says only `contains`, and one value per parameter.
+    for filter in [
+        "name.display starts_with_ci 'jo'",
+        "name.display contains_ci 'o' and name.display contains_ci 'j'",
+    ] {
+        let through = facade_list(&gateway, filter, "name.display").await;
+        assert_eq!(through.status, StatusCode::OK, "{filter}: {}", through.text);
+        let direct = facade_list(&upstream, filter, "name.display").await;
+        assert_eq!(direct.status, StatusCode::OK, "{}", direct.text);
+        let (got, want) = (seq_names(&through.json()), seq_names(&direct.json()));
+        assert!(!want.is_empty(), "{filter}");
+        assert_eq!(got, want, "{filter}");
+        let plan = through.header(PLAN).unwrap_or_default().to_owned();
+        let (_, local) = plan_parts(&through);
+        assert!(local.contains("filter("), "{filter}: {plan}");
+        assert!(
+            plan.contains("; declined first: the tenant API cannot do "),
+            "{filter}: {plan}"
+        );
+    }
+    // What the client says stays pushed, with nothing declined.
     let r = facade_list(&gateway, "name.display contains_ci 'jo'", "name.display").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(seq_names(&r.json()).len(), 5);
-    let (pushed, local) = plan_parts(&r);
-    assert!(pushed.contains("contains_ci 'jo'"), "{pushed}");
-    assert_eq!(local, "none");
+    let plan = r.header(PLAN).unwrap_or_default().to_owned();
+    assert!(!plan.contains("declined"), "{plan}");
+    assert!(plan_parts(&r).0.contains("contains_ci 'jo'"), "{plan}");
 }
 
 #[tokio::test]

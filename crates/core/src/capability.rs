@@ -22,7 +22,10 @@ pub struct FieldOps {
     pub text: bool,
     /// The same, case-insensitive.
     pub text_ci: bool,
+    /// `like`, case-sensitive.
     pub like: bool,
+    /// `like`, case-insensitive.
+    pub like_ci: bool,
     pub in_list: bool,
     pub is_null: bool,
 }
@@ -35,6 +38,7 @@ impl FieldOps {
         text: true,
         text_ci: true,
         like: true,
+        like_ci: true,
         in_list: true,
         is_null: true,
     };
@@ -46,6 +50,7 @@ impl FieldOps {
         text: false,
         text_ci: false,
         like: false,
+        like_ci: false,
         in_list: false,
         is_null: false,
     };
@@ -58,6 +63,7 @@ impl FieldOps {
             text,
             text_ci: text,
             like: text,
+            like_ci: text,
             ..FieldOps::ALL
         }
     }
@@ -136,10 +142,11 @@ impl FilterCapability {
                 ..
             } => {
                 let ops = self.ops(*field);
-                let ok = match op {
-                    TextOp::Like => ops.like,
-                    _ if *case_insensitive => ops.text_ci,
-                    _ => ops.text,
+                let ok = match (op, case_insensitive) {
+                    (TextOp::Like, true) => ops.like_ci,
+                    (TextOp::Like, false) => ops.like,
+                    (_, true) => ops.text_ci,
+                    (_, false) => ops.text,
                 };
                 ok.then_some(()).ok_or_else(|| {
                     format!(
@@ -490,6 +497,24 @@ mod tests {
         assert!(f.supports(&ok).is_ok());
         let bad = Filter::text(Field::DisplayName, TextOp::Contains, "j", false).unwrap();
         assert_eq!(f.supports(&bad).unwrap_err(), "'contains' on name.display");
+        // `like` too is case-sensitive or not, each supported on its own.
+        let like = |ci| Filter::text(Field::DisplayName, TextOp::Like, "j%", ci).unwrap();
+        assert!(f.supports(&like(true)).is_err());
+        let ci_like = FilterCapability {
+            fields: vec![(
+                Field::DisplayName,
+                FieldOps {
+                    like_ci: true,
+                    ..FieldOps::default()
+                },
+            )],
+            ..FilterCapability::default()
+        };
+        assert!(ci_like.supports(&like(true)).is_ok());
+        assert_eq!(
+            ci_like.supports(&like(false)).unwrap_err(),
+            "'like' on name.display"
+        );
         let or = Filter::Or(vec![ok.clone(), ok]);
         assert_eq!(f.supports(&or).unwrap_err(), "combining filters with 'or'");
     }

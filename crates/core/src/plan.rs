@@ -41,6 +41,13 @@
 //! backend never sends much more than the limit; a lookup is checked once it answered).
 //! A pass-through is returned as the backend answered it, in one
 //! call unless the backend's page size makes several.
+//!
+//! A capability says what a backend takes in general; a client may still find, once it
+//! writes the request, that it cannot say a particular filter (the tenant API's one
+//! `CusName` holds one `contains`, not a `starts_with` or two filters on the name). When
+//! the backend refuses what was pushed with `Unsupported` before any call, [`execute`]
+//! runs the whole query in the gateway over a plain listing, bounded like any scan, and
+//! the explanation ends with `declined first: <why>`.
 
 use std::fmt::{self, Write as _};
 
@@ -126,6 +133,9 @@ pub struct Explain {
     pub calls: usize,
     /// How many records the backend sent.
     pub fetched: usize,
+    /// Why the backend declined the query first planned, when [`execute`] ran it in the
+    /// gateway instead.
+    pub declined: Option<String>,
 }
 
 impl Explain {
@@ -159,6 +169,10 @@ impl Explain {
                 self.fetched,
                 plural(self.fetched)
             ));
+        }
+        if let Some(why) = &self.declined {
+            out.text("; declined first: ");
+            steps(out, std::slice::from_ref(why));
         }
     }
 }
@@ -525,8 +539,58 @@ pub async fn execute(
     max_scan: usize,
 ) -> Result<(Page, Explain)> {
     let plan = plan(store.capability(), q)?;
+    let (result, explain) = run(store, tenant, &plan, max_scan).await;
+    match result {
+        Err(e) if declined(&plan, &explain, &e) => {
+            // The backend refused, before calling anyone, a query its capability claims
+            // (a filter it cannot say after all, e.g. a value it has no syntax for): the
+            // gateway runs the whole query itself over every record, as bounded as any
+            // scan, and the explanation says why.
+            let q = effective(q);
+            let fallback = scan(store.capability(), &q, None, q.filter.clone());
+            let (result, mut explain) = run(store, tenant, &fallback, max_scan).await;
+            explain.declined = Some(e.message().to_owned());
+            result.map(|page| (page, explain))
+        }
+        result => result.map(|page| (page, explain)),
+    }
+}
+
+/// Whether `e` is the backend declining the listing `plan` pushed to it: `Unsupported`
+/// from its first call, which made no call upstream ([`execute`]'s own `Unsupported`
+/// errors, the scan limit and paging, come after one), for a plan that pushed more than a
+/// plain listing.
+fn declined(plan: &Plan, explain: &Explain, e: &Error) -> bool {
+    let pushed_more = match &plan.fetch {
+        Fetch::Query { query, .. } => {
+            query.filter.is_some() || !query.sort.is_empty() || query.count != Count::None
+        }
+        Fetch::Find(_) => false,
+    };
+    pushed_more && explain.calls == 0 && e.kind() == crate::ErrorKind::Unsupported
+}
+
+/// Runs a plan: its result, and its explanation with the calls made.
+async fn run(
+    store: &dyn CustomerStore,
+    tenant: &TenantId,
+    plan: &Plan,
+    max_scan: usize,
+) -> (Result<Page>, Explain) {
     let mut explain = plan.explain.clone();
     explain.backend = Some(store.name().to_owned());
+    let result = fetch(store, tenant, plan, max_scan, &mut explain).await;
+    (result.map(|page| apply(&plan.local, page)), explain)
+}
+
+/// What `plan` fetches from the backend.
+async fn fetch(
+    store: &dyn CustomerStore,
+    tenant: &TenantId,
+    plan: &Plan,
+    max_scan: usize,
+    explain: &mut Explain,
+) -> Result<Page> {
     let bound = plan.is_local().then_some(max_scan);
     let fetched = match &plan.fetch {
         Fetch::Query {
@@ -539,7 +603,7 @@ pub async fn execute(
                 offset_paging: *offset_paging,
                 bound,
             };
-            fetch_pages(store, tenant, query, paging, &mut explain).await?
+            fetch_pages(store, tenant, query, paging, explain).await?
         }
         Fetch::Find(key) => {
             let items = store.find(tenant, key).await?;
@@ -549,7 +613,7 @@ pub async fn execute(
             Page { items, total: None }
         }
     };
-    Ok((apply(&plan.local, fetched), explain))
+    Ok(fetched)
 }
 
 /// How a listing is read: page size, whether later pages can be reached, and the scan

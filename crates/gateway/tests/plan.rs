@@ -36,6 +36,9 @@ struct Restricted {
     cap: Capability,
     inner: Arc<MemoryStore>,
     calls: Mutex<Vec<Call>>,
+    /// A query it refuses although its capability claims it, as a client that cannot say
+    /// every value of a filter it takes.
+    declines: fn(&Query) -> bool,
 }
 
 impl Restricted {
@@ -45,6 +48,7 @@ impl Restricted {
             cap,
             inner,
             calls: Mutex::new(Vec::new()),
+            declines: |_| false,
         }
     }
 
@@ -65,6 +69,9 @@ impl CustomerStore for Restricted {
 
     async fn query(&self, tenant: &TenantId, q: &Query) -> Result<Page> {
         self.cap.check_query(q)?;
+        if (self.declines)(q) {
+            return Err(Error::unsupported("the backend cannot say this query"));
+        }
         let mut q = q.clone();
         if let Some(max) = self.cap.max_limit {
             match q.limit {
@@ -771,6 +778,75 @@ fn a_key_conjunct_answers_through_a_lookup_only_backend() {
             .unwrap_err();
         assert_eq!(e.message(), "the backend cannot do listing customers");
         assert!(custno.take_calls().is_empty());
+    });
+}
+
+#[test]
+fn a_query_the_backend_declines_after_all_runs_in_the_gateway_and_says_so() {
+    let rt = runtime();
+    rt.block_on(async {
+        let fx = Fixture::new().await;
+        // The tenant API's capability claims case-insensitive text matches on the name,
+        // its client says only `contains`.
+        let mut tenant = Restricted::new(
+            "upstream:tenant",
+            custgate_tenant::capability(),
+            fx.embedded.clone(),
+        );
+        tenant.declines = |q| {
+            q.filter.as_ref().is_some_and(|f| {
+                matches!(
+                    f,
+                    Filter::Text {
+                        op: TextOp::StartsWith,
+                        ..
+                    }
+                )
+            })
+        };
+        let q = Query {
+            filter: Some(text(Field::DisplayName, TextOp::StartsWith, "a", true)),
+            sort: vec![SortKey {
+                field: Field::Seq,
+                descending: true,
+            }],
+            ..Query::default()
+        };
+        let (page, explain) = plan::execute(&tenant, &fx.tenant, &q, 100).await.unwrap();
+        let expected = fx.expected(&q).await;
+        assert!(!expected.items.is_empty());
+        assert_eq!(page, expected);
+        assert_eq!(
+            explain.declined.as_deref(),
+            Some("the backend cannot say this query")
+        );
+        assert!(
+            explain
+                .to_string()
+                .contains("local: filter(name.display starts_with_ci 'a'), sort(seq desc)"),
+            "{explain}"
+        );
+        assert!(
+            explain
+                .header()
+                .ends_with("; declined first: the backend cannot say this query"),
+            "{}",
+            explain.header()
+        );
+        // Only the plain listing reached the store, within the scan limit.
+        let calls = tenant.take_calls();
+        assert!(!calls.is_empty());
+        assert!(calls
+            .iter()
+            .all(|c| matches!(c, Call::Query(q) if q.filter.is_none())));
+        let e = plan::execute(&tenant, &fx.tenant, &q, 2).await.unwrap_err();
+        assert!(e.message().contains("scan limit"), "{e}");
+
+        // A refusal the backend's capability foresaw is not retried: it is planned
+        // locally from the start.
+        let q = Query::filtered(text(Field::DisplayName, TextOp::Contains, "a", false));
+        let (_, explain) = plan::execute(&tenant, &fx.tenant, &q, 100).await.unwrap();
+        assert_eq!(explain.declined, None);
     });
 }
 

@@ -114,9 +114,10 @@ pub fn capability(max_top: usize) -> Capability {
         is_null: true,
         ..FieldOps::default()
     };
+    // Unimicro's database compares text ignoring case: its `like` is case-insensitive.
     let text = FieldOps {
         text_ci: true,
-        like: true,
+        like_ci: true,
         ..eq_ne_in_null
     };
     let ordered = FieldOps {

@@ -202,13 +202,45 @@ fn leaf() -> impl Strategy<Value = Filter> {
 }
 
 fn filter() -> impl Strategy<Value = Filter> {
-    leaf().prop_recursive(4, 32, 4, |inner| {
+    combined(leaf())
+}
+
+/// `leaf` filters under and, or and not.
+fn combined(leaf: impl Strategy<Value = Filter> + 'static) -> impl Strategy<Value = Filter> {
+    leaf.prop_recursive(4, 32, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 2..4).prop_map(Filter::And),
             prop::collection::vec(inner.clone(), 2..4).prop_map(Filter::Or),
             inner.prop_map(|f| Filter::Not(Box::new(f))),
         ]
     })
+}
+
+/// Also what the client cannot say: text matches of either case, fields it does not
+/// filter on.
+#[cfg(feature = "client")]
+fn any_leaf() -> impl Strategy<Value = Filter> {
+    prop_oneof![
+        leaf(),
+        (text_field(), text_op(), text_value(), any::<bool>()).prop_map(
+            |(field, op, value, case_insensitive)| Filter::Text {
+                field,
+                op,
+                value,
+                case_insensitive,
+            }
+        ),
+        (
+            prop::sample::select(vec![Field::Email, Field::Kind, Field::Vat]),
+            text_value()
+        )
+            .prop_map(|(field, v)| Filter::Compare {
+                field,
+                op: CmpOp::Eq,
+                value: Value::Text(v)
+            }),
+        text_value().prop_map(Filter::Search),
+    ]
 }
 
 proptest! {
@@ -231,6 +263,31 @@ proptest! {
                 c.display_name(),
                 f,
                 text
+            );
+        }
+    }
+}
+
+/// The planner pushes down what the client's capability claims and runs the rest in the
+/// gateway, so a claim the client then refuses would fail a query the gateway could have
+/// answered: every filter the capability accepts, the client can say.
+#[cfg(feature = "client")]
+mod capability_claims {
+    use super::*;
+    use custgate_odata::client::capability;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn the_capability_claims_only_what_the_client_can_say(f in combined(any_leaf())) {
+            let claimed = capability(100).filter.supports(&f);
+            let said = filter_to_string(&f);
+            prop_assert!(
+                claimed.is_err() || said.is_ok(),
+                "the capability claims {} but the client refuses it: {:?}",
+                f,
+                said.err()
             );
         }
     }
