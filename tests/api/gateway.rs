@@ -1603,6 +1603,20 @@ async fn the_facades_create_answer_lists_the_dropped_fields() {
     }
     assert_eq!(replay.json()["id"], first.json()["id"]);
     assert_eq!(facade_named(&upstream, "Keyed Kai").await.len(), 1);
+
+    // The answer, `dropped_fields` and all, can be sent back as it came.
+    let id = plain.json()["id"].as_str().unwrap().to_owned();
+    let mut back = plain.json();
+    back["name"]["display"] = json!("Body Bea Sent Back");
+    let path = format!("{FACADE}/{}", encode(&id));
+    let r = call(&gateway, Method::PUT, &path, UNIFIED_TOKEN, Some(&back)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.json()["name"]["display"],
+        "Body Bea Sent Back",
+        "{}",
+        r.text
+    );
 }
 
 #[tokio::test]

@@ -14,8 +14,15 @@ use serde_json::{Map, Value};
 
 use crate::validate;
 
-/// Fields the store assigns; ignored when a client sends them.
-pub const SERVER_FIELDS: [&str; 4] = ["seq", "version", "created_at", "updated_at"];
+/// Fields the server writes (the store's, and `dropped_fields` of a write's answer);
+/// ignored when a client sends them, so that an answer can be sent back as it came.
+pub const SERVER_FIELDS: [&str; 5] = [
+    "seq",
+    "version",
+    "created_at",
+    "updated_at",
+    "dropped_fields",
+];
 
 /// The most field errors one answer lists; a body with more says how many were left out.
 pub const MAX_FIELD_ERRORS: usize = 100;
@@ -367,7 +374,8 @@ mod tests {
     #[test]
     fn server_fields_are_ignored_and_ids_kept_or_made() {
         let c = customer_from_json(
-            json!({"id": "c-1", "seq": "x", "version": 99, "created_at": "never"}),
+            json!({"id": "c-1", "seq": "x", "version": 99, "created_at": "never",
+                   "dropped_fields": ["name.middle"]}),
             Target::Create,
         )
         .unwrap();
