@@ -23,7 +23,10 @@
 //!    `eq` on a findable key (a key is more selective than anything left pushed).
 //!    Otherwise the pushed filter fetches every match (a *scan*) and the local filter,
 //!    sort, offset, limit and count run in the gateway: the backend cannot sort, page or
-//!    count what it did not filter.
+//!    count what it did not filter. A local conjunct with a weaker form the backend can
+//!    run (an `eq` or a case-sensitive match on text → a case-insensitive `contains`, or
+//!    a search; see `relaxed`) has that form pushed too, so the scan fetches fewer
+//!    records; the conjunct itself still runs locally.
 //! 5. With the whole filter pushed, a sort the backend cannot do (a field it cannot sort on,
 //!    or more keys than it takes) or a total it cannot report makes a scan too, with only
 //!    the sort, paging and count local.
@@ -56,7 +59,7 @@ use crate::error::{Error, Result};
 use crate::eval;
 use crate::field::{Field, Value};
 use crate::ids::TenantId;
-use crate::query::{CmpOp, Count, Filter, Key, Page, Query, SortKey};
+use crate::query::{CmpOp, Count, Filter, Key, Page, Query, SortKey, TextOp};
 use crate::store::CustomerStore;
 
 /// What the gateway asks the backend for.
@@ -302,10 +305,20 @@ pub fn plan(cap: &Capability, q: &Query) -> Result<Plan> {
             ))
         });
     }
-    let (pushed, local) = split(&cap.filter, &conjuncts);
+    let (mut pushed, local) = split(&cap.filter, &conjuncts);
     if !local.is_empty() {
-        return Ok(lookup(cap, &q, &local)
-            .unwrap_or_else(|| scan(cap, &q, Filter::all(pushed), Filter::all(local))));
+        if let Some(plan) = lookup(cap, &q, &local) {
+            return Ok(plan);
+        }
+        // Narrows the scan: a weaker form of a local conjunct that the backend can run.
+        for c in &local {
+            let combinable = cap.filter.and || pushed.is_empty();
+            match relaxed(&cap.filter, c) {
+                Some(r) if combinable && !pushed.contains(&r) => pushed.push(r),
+                _ => {}
+            }
+        }
+        return Ok(scan(cap, &q, Filter::all(pushed), Filter::all(local)));
     }
     if !sort_supported(cap, &q.sort) || (q.count != Count::None && !cap.total) {
         return Ok(scan(cap, &q, q.filter.clone(), None));
@@ -336,6 +349,48 @@ fn conjuncts(f: &Filter) -> Vec<&Filter> {
         Filter::And(v) => v.iter().flat_map(conjuncts).collect(),
         other => vec![other],
     }
+}
+
+/// A filter the backend can run that every match of `f` matches too, for a conjunct it
+/// cannot run: pushed with `f` kept local, it narrows a scan without changing the answer.
+///
+/// An `eq` on text, or a case-sensitive `contains`, `starts_with` or `ends_with`, becomes
+/// a case-insensitive `contains`; a case-insensitive text match becomes that `contains`
+/// or a free-text search, when the field is one search covers. Only ASCII values relax
+/// from case-sensitive to case-insensitive: lowercasing keeps an ASCII run whole inside
+/// any text, while other characters may lowercase to more characters or by context (a
+/// final sigma). `like` never relaxes, its `_` counting characters.
+fn relaxed(cap: &FilterCapability, f: &Filter) -> Option<Filter> {
+    let (field, value, case_insensitive) = match f {
+        Filter::Compare {
+            field,
+            op: CmpOp::Eq,
+            value: Value::Text(v),
+        } => (*field, v, false),
+        Filter::Text {
+            field,
+            op: TextOp::Contains | TextOp::StartsWith | TextOp::EndsWith,
+            value,
+            case_insensitive,
+        } => (*field, value, *case_insensitive),
+        _ => return None,
+    };
+    if value.is_empty() || (!case_insensitive && !value.is_ascii()) {
+        return None;
+    }
+    let contains = Filter::Text {
+        field,
+        op: TextOp::Contains,
+        value: value.clone(),
+        case_insensitive: true,
+    };
+    let search = Field::SEARCH
+        .contains(&field)
+        .then(|| Filter::Search(value.clone()));
+    [Some(contains), search]
+        .into_iter()
+        .flatten()
+        .find(|r| r != f && cap.supports(r).is_ok())
 }
 
 /// Conjuncts the backend runs, and those left to the gateway, each in their order.
@@ -866,6 +921,66 @@ mod tests {
             &narrow(),
             &counted,
             "pushed: filter(name.display contains_ci 'a'), count only; local: none",
+        );
+    }
+
+    #[test]
+    fn a_weaker_form_of_a_local_conjunct_narrows_the_scan() {
+        let text = |op, v: &str, ci| Filter::text(Field::DisplayName, op, v, ci).unwrap();
+        // `eq` and a case-sensitive match on the name: the backend runs a case-insensitive
+        // `contains`, the gateway the exact test.
+        check(
+            &narrow(),
+            &Query::filtered(eq(Field::DisplayName, Value::text("Ann Lee"))),
+            "pushed: filter(name.display contains_ci 'Ann Lee'), all matches, in pages of \
+             100; local: filter(name.display eq 'Ann Lee')",
+        );
+        check(
+            &narrow(),
+            &Query::filtered(text(TextOp::StartsWith, "An", false)),
+            "pushed: filter(name.display contains_ci 'An'), all matches, in pages of 100; \
+             local: filter(name.display starts_with 'An')",
+        );
+        // Next to a pushed conjunct, and with `and`.
+        check(
+            &narrow(),
+            &Query::filtered(
+                Filter::all([
+                    eq(Field::Kind, Value::text("person")),
+                    text(TextOp::EndsWith, "ee", false),
+                ])
+                .unwrap(),
+            ),
+            "pushed: filter((kind eq 'person' and name.display contains_ci 'ee')), all \
+             matches, in pages of 100; local: filter(name.display ends_with 'ee')",
+        );
+        // Not from case-sensitive non-ASCII text ('Σ' lowercases by context), not `like`,
+        // not an empty value: the whole conjunct runs locally over every record.
+        for f in [
+            eq(Field::DisplayName, Value::text("ΑΣ")),
+            text(TextOp::Like, "A_", false),
+            text(TextOp::Contains, "", false),
+        ] {
+            let p = plan(&narrow(), &Query::filtered(f.clone())).unwrap();
+            assert_eq!(p.explain.pushed, ["all matches", "in pages of 100"], "{f}");
+        }
+        // A case-insensitive match on a field search covers becomes a search.
+        let search_only = Capability {
+            filter: FilterCapability {
+                search: true,
+                ..FilterCapability::default()
+            },
+            ..narrow()
+        };
+        let p = plan(
+            &search_only,
+            &Query::filtered(text(TextOp::StartsWith, "é", true)),
+        )
+        .unwrap();
+        assert_eq!(
+            p.explain.to_string(),
+            "pushed: filter(search 'é'), all matches, in pages of 100; \
+             local: filter(name.display starts_with_ci 'é')"
         );
     }
 
