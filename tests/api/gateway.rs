@@ -1364,6 +1364,50 @@ async fn filters_an_upstream_client_declines_after_all_run_in_the_gateway_and_sa
 }
 
 #[tokio::test]
+async fn a_weaker_form_of_a_filter_narrows_what_is_fetched() {
+    let upstream = spawn_app().await;
+    seed_five(&upstream).await;
+    // NData has no name filter but a free-text search; the tenant API a name `contains`.
+    let ndata = {
+        let client = ndata_client(&upstream);
+        spawn_app_with(move |s| back_demo(s, "ndata", client, json!({}))).await
+    };
+    let tenant = {
+        let client = json!({
+            "upstream": {"base_url": format!("{}/", upstream.address), "request_timeout_ms": 5000},
+            "auth": {"kind": "login", "tenant_id": "demo", "user_id": "demo", "password": "demo"}
+        });
+        spawn_app_with(move |s| back_demo(s, "tenant", client, json!({}))).await
+    };
+    // (An `eq` on the name goes to the tenant API as a lookup by name, so a prefix.)
+    for (gateway, filter, pushed) in [
+        (
+            &ndata,
+            "name.display eq 'John Smith'",
+            "search 'John Smith'",
+        ),
+        (
+            &tenant,
+            "name.display starts_with 'John'",
+            "name.display contains_ci 'John'",
+        ),
+    ] {
+        let direct = facade_list(&upstream, filter, "name.display").await;
+        let want = seq_names(&direct.json());
+        assert_eq!(want.len(), 1, "{}", direct.text);
+        let r = facade_list(gateway, filter, "name.display").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(seq_names(&r.json()).len(), 1, "{}", r.text);
+        assert_eq!(r.json()["items"][0]["name"]["display"], "John Smith");
+        let plan = r.header(PLAN).unwrap_or_default().to_owned();
+        let (p, local) = plan_parts(&r);
+        assert!(p.contains(pushed), "{plan}");
+        assert!(local.contains(filter), "{plan}");
+        assert!(plan.ends_with("1 record fetched"), "{plan}");
+    }
+}
+
+#[tokio::test]
 async fn the_scan_limit_is_each_fronts_clear_error() {
     let upstream = spawn_app().await;
     seed_five(&upstream).await;
