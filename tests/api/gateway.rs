@@ -100,6 +100,15 @@ fn odata_client(upstream: &TestApp) -> Value {
     })
 }
 
+/// The client section for a second custgate instance's tenant API, logging in as
+/// `demo`/`demo`.
+fn tenant_client(upstream: &TestApp) -> Value {
+    json!({
+        "upstream": {"base_url": format!("{}/", upstream.address), "request_timeout_ms": 5000},
+        "auth": {"kind": "login", "tenant_id": "demo", "user_id": "demo", "password": "demo"}
+    })
+}
+
 /// A tenant-dialect token for `demo`, as `custgate token tenant --tenant demo` makes it.
 fn tenant_token() -> String {
     let settings = test_settings(Path::new("unused"));
@@ -122,6 +131,14 @@ impl Reply {
 
     fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The fields `X-Custgate-Dropped-Fields` names; panics without the header.
+    fn dropped(&self) -> BTreeSet<&str> {
+        self.header(DROPPED)
+            .unwrap_or_else(|| panic!("no {DROPPED}: {:?}", self.headers))
+            .split(", ")
+            .collect()
     }
 }
 
@@ -1328,10 +1345,7 @@ async fn filters_odata_cannot_run_give_the_upstreams_own_answer_and_say_so() {
 async fn filters_an_upstream_client_declines_after_all_run_in_the_gateway_and_say_so() {
     let upstream = spawn_app().await;
     seed_five(&upstream).await;
-    let client = json!({
-        "upstream": {"base_url": format!("{}/", upstream.address), "request_timeout_ms": 5000},
-        "auth": {"kind": "login", "tenant_id": "demo", "user_id": "demo", "password": "demo"}
-    });
+    let client = tenant_client(&upstream);
     let gateway = spawn_app_with(move |s| back_demo(s, "tenant", client, json!({}))).await;
 
     // The tenant API's capability claims case-insensitive text matches on the name; its
@@ -1373,10 +1387,7 @@ async fn a_weaker_form_of_a_filter_narrows_what_is_fetched() {
         spawn_app_with(move |s| back_demo(s, "ndata", client, json!({}))).await
     };
     let tenant = {
-        let client = json!({
-            "upstream": {"base_url": format!("{}/", upstream.address), "request_timeout_ms": 5000},
-            "auth": {"kind": "login", "tenant_id": "demo", "user_id": "demo", "password": "demo"}
-        });
+        let client = tenant_client(&upstream);
         spawn_app_with(move |s| back_demo(s, "tenant", client, json!({}))).await
     };
     // (An `eq` on the name goes to the tenant API as a lookup by name, so a prefix.)
@@ -1489,12 +1500,10 @@ async fn fields_odata_cannot_carry_are_reported_or_refused_in_strict_mode() {
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let dropped: BTreeSet<&str> = r
-        .header(DROPPED)
-        .unwrap_or_else(|| panic!("no {DROPPED}: {:?}", r.headers))
-        .split(", ")
-        .collect();
-    assert_eq!(dropped, BTreeSet::from(["locale.gender", "name.middle"]));
+    assert_eq!(
+        r.dropped(),
+        BTreeSet::from(["locale.gender", "name.middle"])
+    );
     let stored = facade_named(&upstream, "Lossy Lee").await;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0]["name"]["middle"], Value::Null, "{}", stored[0]);
@@ -1638,12 +1647,10 @@ async fn the_facades_create_answer_lists_the_dropped_fields() {
             "{}",
             r.text
         );
-        let header: BTreeSet<&str> = r
-            .header(DROPPED)
-            .unwrap_or_else(|| panic!("no {DROPPED}: {:?}", r.headers))
-            .split(", ")
-            .collect();
-        assert_eq!(header, BTreeSet::from(["locale.gender", "name.middle"]));
+        assert_eq!(
+            r.dropped(),
+            BTreeSet::from(["locale.gender", "name.middle"])
+        );
     }
     assert_eq!(replay.json()["id"], first.json()["id"]);
     assert_eq!(facade_named(&upstream, "Keyed Kai").await.len(), 1);

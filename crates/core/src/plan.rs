@@ -313,9 +313,8 @@ pub fn plan(cap: &Capability, q: &Query) -> Result<Plan> {
         // Narrows the scan: a weaker form of a local conjunct that the backend can run.
         for c in &local {
             let combinable = cap.filter.and || pushed.is_empty();
-            match relaxed(&cap.filter, c) {
-                Some(r) if combinable && !pushed.contains(&r) => pushed.push(r),
-                _ => {}
+            if let Some(r) = relaxed(&cap.filter, c).filter(|r| combinable && !pushed.contains(r)) {
+                pushed.push(r);
             }
         }
         return Ok(scan(cap, &q, Filter::all(pushed), Filter::all(local)));
@@ -647,7 +646,7 @@ async fn fetch(
     explain: &mut Explain,
 ) -> Result<Page> {
     let bound = plan.is_local().then_some(max_scan);
-    let fetched = match &plan.fetch {
+    match &plan.fetch {
         Fetch::Query {
             query,
             page_size,
@@ -658,17 +657,16 @@ async fn fetch(
                 offset_paging: *offset_paging,
                 bound,
             };
-            fetch_pages(store, tenant, query, paging, explain).await?
+            fetch_pages(store, tenant, query, paging, explain).await
         }
         Fetch::Find(key) => {
             let items = store.find(tenant, key).await?;
             explain.calls += 1;
             explain.fetched += items.len();
             check_scan(items.len(), bound)?;
-            Page { items, total: None }
+            Ok(Page { items, total: None })
         }
-    };
-    Ok(fetched)
+    }
 }
 
 /// How a listing is read: page size, whether later pages can be reached, and the scan
