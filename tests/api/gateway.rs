@@ -1365,7 +1365,7 @@ async fn filters_an_upstream_client_declines_after_all_run_in_the_gateway_and_sa
         let (_, local) = plan_parts(&through);
         assert!(local.contains("filter("), "{filter}: {plan}");
         assert!(
-            plan.contains("; declined first: the tenant API cannot do "),
+            plan.contains("; declined first: the tenant API does not support "),
             "{filter}: {plan}"
         );
     }

@@ -285,7 +285,7 @@ impl Capability {
     fn unsupported(what: impl std::fmt::Display) -> Error {
         Error::new(
             ErrorKind::Unsupported,
-            format!("the backend cannot do {what}"),
+            format!("the backend does not support {what}"),
         )
     }
 
@@ -439,7 +439,10 @@ mod tests {
         };
         let e = cap.check_query(&Query::default()).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unsupported);
-        assert_eq!(e.message(), "the backend cannot do listing customers");
+        assert_eq!(
+            e.message(),
+            "the backend does not support listing customers"
+        );
         assert!(cap.check_find(&Key::Number("1".into())).is_ok());
         let e = cap.check_find(&Key::Email("a@b".into())).unwrap_err();
         assert!(e.message().contains("by email"));

@@ -17,7 +17,7 @@
 //!    the most selective (seq, then number, external id, reference number,
 //!    identification, email, mobile, name; the first of equals) is sent as
 //!    [`Fetch::Find`] and the whole query runs locally over the customers found.
-//!    Without such a conjunct the query is refused: "the backend cannot do listing
+//!    Without such a conjunct the query is refused: "the backend does not support listing
 //!    customers".
 //! 4. With a local filter part, a lookup is used the same way when a local conjunct is an
 //!    `eq` on a findable key (a key is more selective than anything left pushed).
@@ -27,7 +27,7 @@
 //!    run (an `eq` or a case-sensitive match on text → a case-insensitive `contains`, or
 //!    a search; see `relaxed`) has that form pushed too, so the scan fetches fewer
 //!    records; the conjunct itself still runs locally.
-//! 5. With the whole filter pushed, a sort the backend cannot do (a field it cannot sort on,
+//! 5. With the whole filter pushed, a sort the backend does not support (a field it cannot sort on,
 //!    or more keys than it takes) or a total it cannot report makes a scan too, with only
 //!    the sort, paging and count local.
 //! 6. Otherwise filter, sort and count are pushed. An offset the backend cannot skip is
@@ -300,7 +300,7 @@ pub fn plan(cap: &Capability, q: &Query) -> Result<Plan> {
     if !cap.list {
         return lookup(cap, &q, conjuncts.iter().copied()).ok_or_else(|| {
             Error::unsupported(format!(
-                "the backend cannot do {}",
+                "the backend does not support {}",
                 Operation::List.describe()
             ))
         });
@@ -708,7 +708,7 @@ async fn fetch_pages(
         let first = explain.calls == 0;
         if !first && !paging.offset_paging {
             return Err(Error::unsupported(format!(
-                "the backend cannot do paging past its first {got} result{} (no offset)",
+                "the backend does not support paging past its first {got} result{} (no offset)",
                 plural(items.len())
             )));
         }
@@ -1032,7 +1032,10 @@ mod tests {
         let untrimmed = Query::filtered(eq(Field::DisplayName, Value::text(" Jo")));
         let e = plan(&cap, &untrimmed).unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::Unsupported);
-        assert_eq!(e.message(), "the backend cannot do listing customers");
+        assert_eq!(
+            e.message(),
+            "the backend does not support listing customers"
+        );
         let or = Query::filtered(Filter::Or(vec![eq(Field::Number, Value::text("1"))]));
         assert!(plan(&cap, &or).is_err());
         // Of two keys, the one naming a single record is looked up, wherever it stands.

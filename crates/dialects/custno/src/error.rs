@@ -29,12 +29,37 @@ fn reason(e: &Error) -> String {
     if e.fields().is_empty() {
         e.message().to_owned()
     } else {
-        e.fields()
-            .iter()
-            .map(|f| f.message.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
+        // The problems joined as sentences: an upstream's field messages (`city is
+        // required`) come without the full stop ours end with, so one is put between two
+        // that would run together. The last is left as it is (the vendor's own `… is
+        // Required` has none).
+        let mut out = String::new();
+        for f in e.fields() {
+            if !out.is_empty() {
+                if !out.ends_with(['.', '!', '?']) {
+                    out.push('.');
+                }
+                out.push(' ');
+            }
+            out.push_str(f.message.trim_end());
+        }
+        out
     }
+}
+
+/// `message` as a sentence of the envelope's `Message`: its first letter upper case (the
+/// vendor's reasons read `Customer add failed.Object reference …`) and a full stop.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
 }
 
 /// The HTTP status and envelope answering `e` for `action`.
@@ -64,7 +89,7 @@ pub fn reply<T>(action: Action, e: &Error) -> (u16, Envelope<T>) {
             "{prefix}The customer was changed by another request at the same time; try again."
         )),
         ErrorKind::IdempotencyMismatch => refused(format!("{prefix}{}", e.message())),
-        ErrorKind::Unsupported => failed(501, &format!("{}.", e.message())),
+        ErrorKind::Unsupported => failed(501, &sentence(e.message())),
         ErrorKind::RateLimited => failed(429, "Too many requests; try again later."),
         ErrorKind::UpstreamTimeout => failed(504, "The customer system did not answer in time."),
         ErrorKind::UpstreamUnavailable | ErrorKind::UpstreamAuth => {
@@ -156,6 +181,22 @@ mod tests {
             msg(Action::Add, &v).2,
             "Customer add failed.Custname is required. Status is required."
         );
+        // An upstream's field messages (the tenant API's) come without full stops: they
+        // are still told apart.
+        let upstream = Error::validation(vec![
+            FieldError {
+                field: "city".into(),
+                message: "city is required".into(),
+            },
+            FieldError {
+                field: "idNo".into(),
+                message: "idNo is required ".into(),
+            },
+        ]);
+        assert_eq!(
+            msg(Action::Add, &upstream).2,
+            "Customer add failed.city is required. idNo is required"
+        );
     }
 
     #[test]
@@ -167,12 +208,12 @@ mod tests {
         );
         let (status, code, m, _) = msg(
             Action::Edit,
-            &Error::unsupported("the backend cannot do updating customers"),
+            &Error::unsupported("the backend does not support updating customers"),
         );
         assert_eq!((status, code), (501, 501));
         assert_eq!(
             m,
-            "Customer edit failed.the backend cannot do updating customers."
+            "Customer edit failed.The backend does not support updating customers."
         );
         // The internal message never reaches the caller.
         assert!(!msg(Action::Get, &Error::unexpected("secret detail"))

@@ -493,7 +493,7 @@ impl CustomerStore for Client {
         self.capability.check_op(Operation::SetStatus)?;
         if !matches!(status, Status::Active | Status::Inactive) {
             return Err(Error::unsupported(format!(
-                "the backend cannot do status '{}' (NData only knows active and inactive)",
+                "the backend does not support status '{}' (NData only knows active and inactive)",
                 status.as_str()
             )));
         }

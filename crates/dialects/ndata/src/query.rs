@@ -663,7 +663,7 @@ pub fn is_expired(expired: bool, now: DateTime<Utc>) -> Filter {
 }
 
 fn unsupported(what: impl std::fmt::Display) -> Error {
-    Error::unsupported(format!("NData cannot do {what}"))
+    Error::unsupported(format!("NData does not support {what}"))
 }
 
 /// The NData query parameters for a canonical query (what the client sends upstream).

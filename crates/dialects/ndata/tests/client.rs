@@ -185,7 +185,7 @@ async fn the_client_drives_the_in_process_server() {
         id("b")
     );
 
-    // What NData cannot do is refused before any call, naming it.
+    // What NData does not support is refused before any call, naming it.
     let e = client
         .find(&t, &Key::Email("a@portos.sk".into()))
         .await

@@ -385,5 +385,5 @@ impl ListParams {
 }
 
 fn unsupported(what: impl std::fmt::Display) -> Error {
-    Error::unsupported(format!("the tenant API cannot do {what}"))
+    Error::unsupported(format!("the tenant API does not support {what}"))
 }

@@ -193,12 +193,12 @@ mod tests {
         let p = problem(&Error::unexpected("db at /var/x exploded"), None);
         assert_eq!(p.detail, None);
         let p = problem(
-            &Error::unsupported("the backend cannot do listing customers"),
+            &Error::unsupported("the backend does not support listing customers"),
             None,
         );
         assert_eq!(
             p.detail.as_deref(),
-            Some("the backend cannot do listing customers")
+            Some("the backend does not support listing customers")
         );
     }
 

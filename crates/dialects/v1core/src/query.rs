@@ -83,7 +83,7 @@ impl Criteria {
             Key::Mobile(m) => {
                 let national = e164_to_mobile(m).ok_or_else(|| {
                     Error::unsupported(format!(
-                        "the backend cannot do looking up mobile number '{m}': v1core only \
+                        "the backend does not support looking up mobile number '{m}': v1core only \
                          searches Saudi mobile numbers (+966 5…)"
                     ))
                 })?;
@@ -91,7 +91,7 @@ impl Criteria {
             }
             other => {
                 return Err(Error::unsupported(format!(
-                    "the backend cannot do looking customers up by {}",
+                    "the backend does not support looking customers up by {}",
                     other.name()
                 )))
             }
@@ -115,7 +115,7 @@ impl Criteria {
             } = f
             else {
                 return Err(Error::unsupported(format!(
-                    "the backend cannot do filtering on {f}"
+                    "the backend does not support filtering on {f}"
                 )));
             };
             let key = match (field, value) {
@@ -125,14 +125,14 @@ impl Criteria {
                 (Field::ReferenceNo, Value::Text(s)) => Key::ReferenceNo(s.clone()),
                 _ => {
                     return Err(Error::unsupported(format!(
-                        "the backend cannot do filtering on {f}"
+                        "the backend does not support filtering on {f}"
                     )))
                 }
             };
             let c = Criteria::from_key(&key)?;
             out = out.merge(c).ok_or_else(|| {
                 Error::unsupported(format!(
-                    "the backend cannot do two conditions on {field} at once"
+                    "the backend does not support two conditions on {field} at once"
                 ))
             })?;
         }

@@ -304,26 +304,35 @@ async fn what_the_api_cannot_do_is_unsupported_without_a_call() {
         (e.kind(), e.message()),
         (
             ErrorKind::Unsupported,
-            "the backend cannot do listing customers"
+            "the backend does not support listing customers"
         )
     );
     let e = c
         .create(&demo, Customer::new(), CreateOptions::default())
         .await
         .unwrap_err();
-    assert_eq!(e.message(), "the backend cannot do creating customers");
+    assert_eq!(
+        e.message(),
+        "the backend does not support creating customers"
+    );
     let e = c.update(&demo, Customer::new(), None).await.unwrap_err();
-    assert_eq!(e.message(), "the backend cannot do updating customers");
+    assert_eq!(
+        e.message(),
+        "the backend does not support updating customers"
+    );
     let id = CustomerId::parse("1").unwrap();
     let e = c.delete(&demo, &id, None).await.unwrap_err();
-    assert_eq!(e.message(), "the backend cannot do deleting customers");
+    assert_eq!(
+        e.message(),
+        "the backend does not support deleting customers"
+    );
     let e = c
         .set_status(&demo, &id, Status::Inactive)
         .await
         .unwrap_err();
     assert_eq!(
         e.message(),
-        "the backend cannot do changing a customer's status"
+        "the backend does not support changing a customer's status"
     );
     let e = c
         .find(&demo, &Key::Email("a@b.sa".into()))
@@ -331,7 +340,7 @@ async fn what_the_api_cannot_do_is_unsupported_without_a_call() {
         .unwrap_err();
     assert_eq!(
         e.message(),
-        "the backend cannot do looking customers up by email"
+        "the backend does not support looking customers up by email"
     );
     let e = c
         .find(&demo, &Key::Mobile("+4712345678".into()))

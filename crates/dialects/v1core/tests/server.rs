@@ -562,7 +562,7 @@ async fn backends_that_can_only_look_up_are_used_by_key() {
     assert_eq!(res.status, StatusCode::NOT_IMPLEMENTED);
     assert_eq!(
         res.json()["detail"],
-        "the backend cannot do listing customers"
+        "the backend does not support listing customers"
     );
 }
 
