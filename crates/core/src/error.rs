@@ -24,7 +24,7 @@ pub enum ErrorKind {
     Unauthenticated,
     /// Credentials are fine but do not allow this.
     Forbidden,
-    /// The backend cannot do this (an operation, a filter, a sort); the message says what.
+    /// The backend does not support this (an operation, a filter, a sort); the message says what.
     Unsupported,
     /// Too many requests; retry later.
     RateLimited,
@@ -83,6 +83,20 @@ impl ErrorKind {
 }
 
 impl ErrorKind {
+    /// Whether the gateway or its upstream failed (a bug, an upstream down, slow or
+    /// refusing the gateway's credentials): what an operator should look at, logged as an
+    /// error. Every other kind is a refusal of the request (including `Unsupported`, a
+    /// limit of the tenant's backend, and `RateLimited`).
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Unexpected
+                | ErrorKind::UpstreamUnavailable
+                | ErrorKind::UpstreamTimeout
+                | ErrorKind::UpstreamAuth
+        )
+    }
+
     /// The kind for a failure status answered by another system (an upstream): what the
     /// status means to the gateway, not what the gateway would answer.
     pub fn from_http_status(status: u16) -> ErrorKind {
@@ -293,6 +307,33 @@ mod tests {
         assert_eq!(e.fields().len(), 2);
         assert_eq!(e.message(), "idNo: is required; city: is required");
         assert!(!e.is_temporary());
+    }
+
+    #[test]
+    fn failures_are_the_gateways_or_the_upstreams() {
+        use ErrorKind as K;
+        for k in [
+            K::Unexpected,
+            K::UpstreamUnavailable,
+            K::UpstreamTimeout,
+            K::UpstreamAuth,
+        ] {
+            assert!(k.is_failure(), "{k}");
+        }
+        for k in [
+            K::NotFound,
+            K::AlreadyExists,
+            K::VersionMismatch,
+            K::Validation,
+            K::Unauthenticated,
+            K::Forbidden,
+            K::Unsupported,
+            K::RateLimited,
+            K::IdempotencyMismatch,
+            K::Conflict,
+        ] {
+            assert!(!k.is_failure(), "{k}");
+        }
     }
 
     #[test]

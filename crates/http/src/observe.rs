@@ -264,7 +264,9 @@ pub async fn observe(
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
 
     // Everything logged while serving the request, upstream calls included, carries its id.
-    let span = tracing::info_span!("request", request_id = %id);
+    // The span is at ERROR level so that it is there whatever the log filter lets through:
+    // under `warn`, an INFO span would be filtered out and a warning would lose its id.
+    let span = tracing::error_span!("request", request_id = %id);
     let mut res = tracing::Instrument::instrument(next.call(req), span).await?;
 
     let status = res.status().as_u16();
@@ -297,6 +299,7 @@ pub async fn observe(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
 
     #[test]
     fn paths_map_to_dialects() {
@@ -331,6 +334,59 @@ mod tests {
         ] {
             assert_eq!(dialect_of(path), d, "{path}");
         }
+    }
+
+    /// A subscriber writing into a buffer, at `level`.
+    fn buffered(level: tracing::Level) -> (impl tracing::Subscriber, Arc<Mutex<Vec<u8>>>) {
+        #[derive(Clone)]
+        struct Buf(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf(Arc::default());
+        let out = buf.0.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_ansi(false)
+            .with_writer(move || buf.clone())
+            .finish();
+        (subscriber, out)
+    }
+
+    /// A warning logged while serving a request carries the request's id even when the
+    /// log filter lets only warnings through.
+    #[actix_rt::test]
+    async fn a_warning_carries_the_request_id_under_a_warn_filter() {
+        use actix_web::{middleware::from_fn, test, App, HttpResponse};
+        let (subscriber, out) = buffered(tracing::Level::WARN);
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = test::init_service(App::new().wrap(from_fn(observe)).route(
+            "/x",
+            web::get().to(|| async {
+                tracing::warn!("Upstream call failed");
+                HttpResponse::Ok().finish()
+            }),
+        ))
+        .await;
+        let req = test::TestRequest::get()
+            .uri("/x")
+            .insert_header((REQUEST_ID, "req-4242"))
+            .to_request();
+        assert_eq!(test::call_service(&app, req).await.status(), 200);
+        let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.contains("Upstream call failed"))
+            .unwrap_or_else(|| panic!("the warning is logged: {text}"));
+        assert!(line.contains("request{request_id=req-4242}"), "{line}");
+        // The access log is INFO: not written under this filter.
+        assert!(!text.contains("Request served"), "{text}");
     }
 
     #[test]

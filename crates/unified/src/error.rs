@@ -140,7 +140,8 @@ impl Problem {
             request_id: &'a str,
         }
         let request_id = custgate_http::request_id(req);
-        if self.0.status.is_server_error() {
+        // 501: a limit of the tenant's backend, a refusal like the 4xx ones.
+        if self.0.status.is_server_error() && self.0.status != StatusCode::NOT_IMPLEMENTED {
             tracing::error!(
                 request_id = %request_id,
                 status = self.0.status.as_u16(),

@@ -19,7 +19,8 @@
 //! - a cap on the response body, and a JSON depth cap in [`parse_json`];
 //! - an `upstream.call` span per attempt (upstream, operation, method, attempt, status,
 //!   duration) below the caller's span, a warning with the start of any error body, and
-//!   never a URL or a header in a log line or an error;
+//!   never a URL or a header in a log line or an error; the span is at ERROR level, so a
+//!   warning under a `warn` log filter still names the call and the request;
 //! - [`UpstreamMetrics`]: attempts by outcome, latency, breaker state.
 //!
 //! HTTP statuses become canonical errors with [`status_error`] (through core's

@@ -418,7 +418,9 @@ impl Upstream {
                     .with_context("upstream", inner.name.clone()));
                 }
             };
-        let span = tracing::info_span!(
+        // ERROR level, like the front's request span: an upstream's failure logged under a
+        // `warn` filter still names the call (and, through its parent, the request id).
+        let span = tracing::error_span!(
             "upstream.call",
             upstream = %inner.name,
             operation,

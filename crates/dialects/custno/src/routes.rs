@@ -182,13 +182,7 @@ fn refused(action: Action, reason: &str) -> HttpResponse {
 }
 
 fn error_response(action: Action, e: &Error) -> HttpResponse {
-    if matches!(
-        e.kind(),
-        ErrorKind::Unexpected
-            | ErrorKind::UpstreamUnavailable
-            | ErrorKind::UpstreamAuth
-            | ErrorKind::UpstreamTimeout
-    ) {
+    if e.kind().is_failure() {
         tracing::error!(error = %e, "Request failed");
     } else {
         tracing::info!(kind = %e.kind(), "Request refused");

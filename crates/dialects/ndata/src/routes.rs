@@ -247,7 +247,7 @@ fn respond(req: &HttpRequest, reply: Reply) -> HttpResponse {
         Failure::Error(e, id) => {
             cx.resource_id = id.as_deref();
             let (status, body) = problem(e, &cx);
-            if status >= 500 {
+            if e.kind().is_failure() {
                 tracing::error!(error = %e, status, trace_id = %trace_id, "Request failed");
             } else {
                 tracing::info!(kind = e.kind().as_str(), status, "Request refused");

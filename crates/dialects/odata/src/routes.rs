@@ -185,7 +185,7 @@ fn respond(req: &HttpRequest, answer: Answer) -> HttpResponse {
         }
         Problem::Error(e) => {
             let (s, b) = error::render(&e, &reference);
-            if s >= 500 {
+            if e.kind().is_failure() {
                 tracing::error!(request_id = %rid, error_reference = %reference, kind = %e.kind(), error = %e, "Request failed");
             } else {
                 tracing::debug!(request_id = %rid, kind = %e.kind(), error = %e, "Request refused");

@@ -117,7 +117,7 @@ fn respond_error(e: &Error, trace: &str) -> HttpResponse {
     let body = error::problem(e, Some(trace));
     match e.kind() {
         ErrorKind::Unexpected => tracing::error!(error = %e, "Lookup failed"),
-        k if body.status >= 500 => tracing::warn!(kind = %k, error = %e, "Lookup failed upstream"),
+        k if k.is_failure() => tracing::warn!(kind = %k, error = %e, "Lookup failed upstream"),
         k => tracing::info!(kind = %k, message = e.message(), "Lookup refused"),
     }
     let status = StatusCode::from_u16(body.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
