@@ -101,16 +101,61 @@ fn free_port() -> u16 {
 }
 
 fn start_binary(port: u16, db: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_custgate"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    binary(port, db)
+        .env("CUSTGATE__LOG__FILTER", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the custgate binary starts")
+}
+
+/// The custgate binary serving the default configuration on `port` with its store in `db`.
+fn binary(port: u16, db: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_custgate"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["--config", "config/default.toml", "serve"])
         .env("CUSTGATE__SERVER__BIND", format!("127.0.0.1:{port}"))
         .env("CUSTGATE__STORE__URL", format!("sqlite://{}", db.display()))
-        .env("CUSTGATE__LOG__FILTER", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .env_remove("RUST_LOG")
+        .stderr(Stdio::null());
+    c
+}
+
+/// Logs written to a pipe (a file, a collector) are plain text: no terminal colour codes.
+#[tokio::test]
+async fn logs_to_a_pipe_have_no_colour_codes() {
+    use std::io::Read;
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut child = binary(port, &data.path().join("custgate.db"))
+        .env("CUSTGATE__LOG__FILTER", "info")
+        .stdout(Stdio::piped())
         .spawn()
-        .expect("the custgate binary starts")
+        .expect("the custgate binary starts");
+    wait_healthy(&client, &base).await;
+    let r = client
+        .get(format!("{base}/unified/v1/customers"))
+        .header("X-Request-Id", "pipe-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut text = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("Request served") && l.contains("pipe-1"))
+        .unwrap_or_else(|| panic!("the access log line: {text}"));
+    assert!(line.contains("request_id=pipe-1"), "{line}");
+    assert!(!text.contains('\u{1b}'), "colour codes in {text}");
 }
 
 async fn wait_healthy(client: &reqwest::Client, base: &str) {

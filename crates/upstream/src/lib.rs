@@ -19,8 +19,9 @@
 //! - a cap on the response body, and a JSON depth cap in [`parse_json`];
 //! - an `upstream.call` span per attempt (upstream, operation, method, attempt, status,
 //!   duration) below the caller's span, a warning with the start of any error body, and
-//!   never a URL or a header in a log line or an error; the span is at ERROR level, so a
-//!   warning under a `warn` log filter still names the call and the request;
+//!   never a URL or a header in a log line or an error; under a `warn` log filter (the
+//!   span, at INFO, is then off) a warning still names the upstream and the operation
+//!   and sits in the caller's span, the front request's;
 //! - [`UpstreamMetrics`]: attempts by outcome, latency, breaker state.
 //!
 //! HTTP statuses become canonical errors with [`status_error`] (through core's

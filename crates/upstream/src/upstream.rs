@@ -418,9 +418,7 @@ impl Upstream {
                     .with_context("upstream", inner.name.clone()));
                 }
             };
-        // ERROR level, like the front's request span: an upstream's failure logged under a
-        // `warn` filter still names the call (and, through its parent, the request id).
-        let span = tracing::error_span!(
+        let span = tracing::info_span!(
             "upstream.call",
             upstream = %inner.name,
             operation,
@@ -432,6 +430,10 @@ impl Upstream {
         let started = Instant::now();
         let outcome = self.exchange(request).instrument(span.clone()).await;
         let elapsed = started.elapsed();
+        // What is logged below belongs to the call: inside its span when that is enabled,
+        // else (a `warn` filter) directly inside the caller's, so that a warning still
+        // carries the front request's id (its span is at ERROR level). Nothing below awaits.
+        let _in_call = span.enter();
         drop(permit);
         span.record(
             "duration_ms",
@@ -453,13 +455,12 @@ impl Upstream {
         };
         match inner.breaker.record(pass, success) {
             Some(Transition::Opened) => tracing::warn!(
-                parent: &span,
                 upstream = %inner.name,
                 open_ms = inner.config.breaker.open_ms,
                 "Upstream circuit opened"
             ),
             Some(Transition::Closed) => {
-                tracing::info!(parent: &span, upstream = %inner.name, "Upstream circuit closed");
+                tracing::info!(upstream = %inner.name, "Upstream circuit closed");
             }
             None => {}
         }
@@ -474,8 +475,7 @@ impl Upstream {
                 macro_rules! answered {
                     ($level:ident) => {
                         tracing::$level!(
-                            parent: &span,
-                            upstream = %inner.name,
+                                        upstream = %inner.name,
                             operation,
                             status = a.status,
                             body = %body,
@@ -493,7 +493,6 @@ impl Upstream {
             }
             Ok(_) => {}
             Err(f) => tracing::warn!(
-                parent: &span,
                 upstream = %inner.name,
                 operation,
                 error = %f.error,
