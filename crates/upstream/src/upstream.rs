@@ -475,7 +475,7 @@ impl Upstream {
                 macro_rules! answered {
                     ($level:ident) => {
                         tracing::$level!(
-                                        upstream = %inner.name,
+                            upstream = %inner.name,
                             operation,
                             status = a.status,
                             body = %body,
