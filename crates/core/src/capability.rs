@@ -282,7 +282,9 @@ impl Capability {
         }
     }
 
-    fn unsupported(what: impl std::fmt::Display) -> Error {
+    /// The `Unsupported` error naming what the backend does not support; every such
+    /// refusal of the planner and of [`Capability`]'s checks reads the same.
+    pub(crate) fn unsupported(what: impl std::fmt::Display) -> Error {
         Error::new(
             ErrorKind::Unsupported,
             format!("the backend does not support {what}"),

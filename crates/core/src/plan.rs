@@ -298,12 +298,8 @@ pub fn plan(cap: &Capability, q: &Query) -> Result<Plan> {
     let q = effective(q);
     let conjuncts = q.filter.as_ref().map(conjuncts).unwrap_or_default();
     if !cap.list {
-        return lookup(cap, &q, conjuncts.iter().copied()).ok_or_else(|| {
-            Error::unsupported(format!(
-                "the backend does not support {}",
-                Operation::List.describe()
-            ))
-        });
+        return lookup(cap, &q, conjuncts.iter().copied())
+            .ok_or_else(|| Capability::unsupported(Operation::List.describe()));
     }
     let (mut pushed, local) = split(&cap.filter, &conjuncts);
     if !local.is_empty() {
@@ -707,8 +703,8 @@ async fn fetch_pages(
         let got = items.len() as u64;
         let first = explain.calls == 0;
         if !first && !paging.offset_paging {
-            return Err(Error::unsupported(format!(
-                "the backend does not support paging past its first {got} result{} (no offset)",
+            return Err(Capability::unsupported(format_args!(
+                "paging past its first {got} result{} (no offset)",
                 plural(items.len())
             )));
         }

@@ -35,6 +35,8 @@ struct Details {
     headers: Vec<(HeaderName, String)>,
     /// What went wrong internally, logged but not shown.
     internal: Option<String>,
+    /// The gateway or its backend failed ([`ErrorKind::is_failure`]): logged as an error.
+    failure: bool,
 }
 
 impl Problem {
@@ -48,6 +50,7 @@ impl Problem {
             stored_version: None,
             headers: Vec::new(),
             internal: None,
+            failure: false,
         }))
     }
 
@@ -140,8 +143,7 @@ impl Problem {
             request_id: &'a str,
         }
         let request_id = custgate_http::request_id(req);
-        // 501: a limit of the tenant's backend, a refusal like the 4xx ones.
-        if self.0.status.is_server_error() && self.0.status != StatusCode::NOT_IMPLEMENTED {
+        if self.0.failure {
             tracing::error!(
                 request_id = %request_id,
                 status = self.0.status.as_u16(),
@@ -213,6 +215,7 @@ impl From<Error> for Problem {
         };
         let mut p = Problem::new(status, slug, title, e.message().to_owned());
         p.0.errors = e.fields().to_vec();
+        p.0.failure = e.kind().is_failure();
         if status == 500 {
             p.0.internal = Some(e.to_string());
             p.0.detail =
