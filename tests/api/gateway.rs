@@ -28,6 +28,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use custgate::settings::BackendSettings;
 use custgate::Settings;
+use custgate_testkit::LogBuffer;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -80,6 +81,11 @@ fn back_demo(settings: &mut Settings, dialect: &str, client: Value, extra: Value
         .get_mut("demo")
         .expect("config/default.toml has a demo tenant")
         .backend = BackendSettings::Upstream(upstream);
+}
+
+/// A gateway whose `demo` tenant is backed by an upstream of `dialect` ([`back_demo`]).
+async fn gateway_of(dialect: &'static str, client: Value, extra: Value) -> TestApp {
+    spawn_app_with(move |s| back_demo(s, dialect, client, extra)).await
 }
 
 /// The client section for a second custgate instance's NData front (`demo`/`demo`).
@@ -664,7 +670,7 @@ async fn gateway_over(base: &str, upstream: Value) -> TestApp {
     });
     merge(&mut section, upstream);
     let client = json!({"upstream": section, "token": FAULT_TOKEN, "company_key": ODATA_COMPANY});
-    spawn_app_with(move |s| back_demo(s, "odata", client, json!({}))).await
+    gateway_of("odata", client, json!({})).await
 }
 
 /// Two fronts with different error envelopes: ASP.NET problem details (`traceId`) and the
@@ -781,8 +787,7 @@ async fn keyed_create(app: &TestApp, key: &str, body: &Value) -> Reply {
 #[tokio::test]
 async fn idempotency_keys_hold_over_an_upstream_that_has_none() {
     let upstream = spawn_app().await;
-    let client = odata_client(&upstream);
-    let gateway = spawn_app_with(move |s| back_demo(s, "odata", client, json!({}))).await;
+    let gateway = gateway_of("odata", odata_client(&upstream), json!({})).await;
     let body = json!({"kind": "person", "name": {"display": "Keyed Kim"}});
 
     let first = keyed_create(&gateway, "gw-key-1", &body).await;
@@ -1128,16 +1133,16 @@ async fn a_create_that_fails_upstream_is_sent_exactly_once() {
 /// Everything logged at warn or above by the whole test binary (with the spans around
 /// it), from the first call on. A process-wide subscriber: tests look for their own
 /// unique strings only.
-fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+fn captured_logs() -> LogBuffer {
+    static LOGS: OnceLock<LogBuffer> = OnceLock::new();
     LOGS.get_or_init(|| {
         use tracing_subscriber::layer::SubscriberExt as _;
         use tracing_subscriber::Layer as _;
-        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let buffer = LogBuffer::default();
         let sink = buffer.clone();
         let layer = tracing_subscriber::fmt::layer()
             .with_ansi(false)
-            .with_writer(move || LogWriter(sink.clone()))
+            .with_writer(move || sink.clone())
             .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
                 meta.is_span() || *meta.level() <= tracing::Level::WARN
             }));
@@ -1146,27 +1151,6 @@ fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
         buffer
     })
     .clone()
-}
-
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn log_lines_with(logs: &Arc<Mutex<Vec<u8>>>, needle: &str) -> Vec<String> {
-    let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
-    text.lines()
-        .filter(|l| l.contains(needle))
-        .map(str::to_owned)
-        .collect()
 }
 
 #[tokio::test]
@@ -1189,7 +1173,7 @@ async fn upstream_error_bodies_are_logged_by_request_id_without_credentials() {
                      "retry": {"max_attempts": 1}},
         "api_key": FAULT_KEY
     });
-    let app = spawn_app_with(move |s| back_demo(s, "custno", client, json!({}))).await;
+    let app = gateway_of("custno", client, json!({})).await;
 
     // The facade looks the customer up by name (custno is lookup-only).
     let filter = encode("name.display eq 'Logged Co'");
@@ -1214,7 +1198,7 @@ async fn upstream_error_bodies_are_logged_by_request_id_without_credentials() {
     assert!(!text.contains(FAULT_KEY), "{text}");
 
     // Logging is synchronous; the line is there once the answer is.
-    let logged = log_lines_with(&logs, "ErrPage-7731");
+    let logged = logs.lines_with("ErrPage-7731");
     assert!(
         !logged.is_empty(),
         "the upstream's error body was not logged"
@@ -1223,15 +1207,15 @@ async fn upstream_error_bodies_are_logged_by_request_id_without_credentials() {
         logged.iter().any(|l| l.contains("gw-log-check-0001")),
         "the logged error body is not linked to the request: {logged:?}"
     );
-    let leaks = log_lines_with(&logs, FAULT_KEY);
+    let leaks = logs.lines_with(FAULT_KEY);
     assert!(leaks.is_empty(), "the API key was logged: {leaks:?}");
 
     // Nor does the odata upstreams' bearer token reach a log line, whatever failed.
     let fake = Fake::start(|_| answer(500, "text/plain", "oops")).await;
     let app = gateway_over(&fake.base, json!({})).await;
     Front::Tenant.assert_error(&Front::Tenant.list(&app).await, 502);
-    assert!(log_lines_with(&logs, "oops").len() >= 2);
-    let leaks = log_lines_with(&logs, FAULT_TOKEN);
+    assert!(logs.lines_with("oops").len() >= 2);
+    let leaks = logs.lines_with(FAULT_TOKEN);
     assert!(leaks.is_empty(), "the bearer token was logged: {leaks:?}");
 }
 
@@ -1292,8 +1276,7 @@ fn plan_parts(r: &Reply) -> (String, String) {
 async fn filters_odata_cannot_run_give_the_upstreams_own_answer_and_say_so() {
     let upstream = spawn_app().await;
     seed_five(&upstream).await;
-    let client = odata_client(&upstream);
-    let gateway = spawn_app_with(move |s| back_demo(s, "odata", client, json!({}))).await;
+    let gateway = gateway_of("odata", odata_client(&upstream), json!({})).await;
 
     // Case-sensitive `contains` and `like` (odata compares ignoring case), then a filter
     // on an address (odata cannot filter on addresses) next to one it can run.
@@ -1345,8 +1328,7 @@ async fn filters_odata_cannot_run_give_the_upstreams_own_answer_and_say_so() {
 async fn filters_an_upstream_client_declines_after_all_run_in_the_gateway_and_say_so() {
     let upstream = spawn_app().await;
     seed_five(&upstream).await;
-    let client = tenant_client(&upstream);
-    let gateway = spawn_app_with(move |s| back_demo(s, "tenant", client, json!({}))).await;
+    let gateway = gateway_of("tenant", tenant_client(&upstream), json!({})).await;
 
     // The tenant API's capability claims case-insensitive text matches on the name; its
     // `CusName` says only `contains`, and one value per parameter.
@@ -1382,14 +1364,8 @@ async fn a_weaker_form_of_a_filter_narrows_what_is_fetched() {
     let upstream = spawn_app().await;
     seed_five(&upstream).await;
     // NData has no name filter but a free-text search; the tenant API a name `contains`.
-    let ndata = {
-        let client = ndata_client(&upstream);
-        spawn_app_with(move |s| back_demo(s, "ndata", client, json!({}))).await
-    };
-    let tenant = {
-        let client = tenant_client(&upstream);
-        spawn_app_with(move |s| back_demo(s, "tenant", client, json!({}))).await
-    };
+    let ndata = gateway_of("ndata", ndata_client(&upstream), json!({})).await;
+    let tenant = gateway_of("tenant", tenant_client(&upstream), json!({})).await;
     // (An `eq` on the name goes to the tenant API as a lookup by name, so a prefix.)
     for (gateway, filter, pushed) in [
         (
@@ -1422,9 +1398,7 @@ async fn a_weaker_form_of_a_filter_narrows_what_is_fetched() {
 async fn the_scan_limit_is_each_fronts_clear_error() {
     let upstream = spawn_app().await;
     seed_five(&upstream).await;
-    let client = odata_client(&upstream);
-    let gateway =
-        spawn_app_with(move |s| back_demo(s, "odata", client, json!({"max_scan": 3}))).await;
+    let gateway = gateway_of("odata", odata_client(&upstream), json!({"max_scan": 3})).await;
 
     // Five records to filter locally, three allowed.
     let r = facade_list(&gateway, "name.display contains 'o'", "seq").await;
@@ -1484,12 +1458,8 @@ fn lossy(name: &str) -> Value {
 async fn fields_odata_cannot_carry_are_reported_or_refused_in_strict_mode() {
     let upstream = spawn_app().await;
     let client = odata_client(&upstream);
-    let lenient = {
-        let client = client.clone();
-        spawn_app_with(move |s| back_demo(s, "odata", client, json!({}))).await
-    };
-    let strict =
-        spawn_app_with(move |s| back_demo(s, "odata", client, json!({"strict": true}))).await;
+    let lenient = gateway_of("odata", client.clone(), json!({})).await;
+    let strict = gateway_of("odata", client, json!({"strict": true})).await;
 
     let r = call(
         &lenient,
@@ -1576,9 +1546,7 @@ async fn the_ids_the_odata_front_hands_out_are_not_reported_as_dropped() {
     // NData carries a name and an email whole; the odata front's child ids, fingerprints
     // and id counter are its own bookkeeping, which no other dialect keeps.
     let upstream = spawn_app().await;
-    let client = ndata_client(&upstream);
-    let strict =
-        spawn_app_with(move |s| back_demo(s, "ndata", client, json!({"strict": true}))).await;
+    let strict = gateway_of("ndata", ndata_client(&upstream), json!({"strict": true})).await;
     let body = json!({
         "IsPrivate": false,
         "Info": {"Name": "Ida Ids", "DefaultEmail": {"EmailAddress": "ida@example.com"}}
@@ -1625,8 +1593,7 @@ async fn the_ids_the_odata_front_hands_out_are_not_reported_as_dropped() {
 #[tokio::test]
 async fn the_facades_create_answer_lists_the_dropped_fields() {
     let upstream = spawn_app().await;
-    let client = odata_client(&upstream);
-    let gateway = spawn_app_with(move |s| back_demo(s, "odata", client, json!({}))).await;
+    let gateway = gateway_of("odata", odata_client(&upstream), json!({})).await;
     let plain = call(
         &gateway,
         Method::POST,

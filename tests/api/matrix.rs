@@ -308,6 +308,17 @@ enum Auth<'a> {
     Odata,
 }
 
+/// [`send`] to the facade, with its token.
+async fn facade(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    query: &[(&str, String)],
+    body: Option<&Value>,
+) -> Reply {
+    send(app, method, path, query, Auth::Bearer(UNIFIED_TOKEN), body).await
+}
+
 async fn send(
     app: &TestApp,
     method: Method,
@@ -469,7 +480,7 @@ mod unified {
         q: &[(&str, String)],
         body: Option<&Value>,
     ) -> Reply {
-        send(s.gw, m, path, q, Auth::Bearer(UNIFIED_TOKEN), body).await
+        facade(s.gw, m, path, q, body).await
     }
 
     fn path(h: &Value) -> String {
@@ -1046,12 +1057,11 @@ fn named(items: &Value, front: Front, name: &str) -> Value {
 
 /// The upstream instance's records with this display name, read through its own facade.
 async fn upstream_named(upstream: &TestApp, name: &str) -> Result<Vec<Value>, String> {
-    let reply = send(
+    let reply = facade(
         upstream,
         Method::GET,
         FACADE,
         &[("filter", format!("name.display eq '{name}'"))],
-        Auth::Bearer(UNIFIED_TOKEN),
         None,
     )
     .await;
@@ -1190,15 +1200,7 @@ async fn run_cell(front: Front, up: Up, s: &Session<'_>, upstream: &TestApp) -> 
     let seeded = match upstream_named(upstream, &r.name).await {
         Ok(found) if found.is_empty() => {
             let body = r.canonical();
-            let reply = send(
-                upstream,
-                Method::POST,
-                FACADE,
-                &[],
-                Auth::Bearer(UNIFIED_TOKEN),
-                Some(&body),
-            )
-            .await;
+            let reply = facade(upstream, Method::POST, FACADE, &[], Some(&body)).await;
             match reply.status {
                 201 => Ok(reply.body),
                 _ => Err(format!(
@@ -1511,30 +1513,15 @@ async fn the_facade_and_the_odata_front_change_a_status_over_every_upstream_that
                     name: format!("Status over {}", up.as_str()),
                     ..Rec::new(Front::Unified, up)
                 };
-                let created = send(
-                    &upstream,
-                    Method::POST,
-                    FACADE,
-                    &[],
-                    Auth::Bearer(UNIFIED_TOKEN),
-                    Some(&r.canonical()),
-                )
-                .await;
+                let created =
+                    facade(&upstream, Method::POST, FACADE, &[], Some(&r.canonical())).await;
                 assert_eq!(created.status, 201, "{up:?}: {created}");
                 let id = up
                     .gateway_id(&created.body)
                     .unwrap_or_else(|| panic!("{up:?}: no gateway id in {created}"));
                 let path = format!("{FACADE}/{}/status", encode(&id));
                 let body = json!({"status": "inactive"});
-                let reply = send(
-                    &gateway,
-                    Method::POST,
-                    &path,
-                    &[],
-                    Auth::Bearer(UNIFIED_TOKEN),
-                    Some(&body),
-                )
-                .await;
+                let reply = facade(&gateway, Method::POST, &path, &[], Some(&body)).await;
                 let can = matches!(up, Up::Ndata | Up::Custno | Up::Odata);
                 if can {
                     assert_eq!(reply.status, 200, "{up:?}: {reply}");
@@ -1563,15 +1550,7 @@ async fn the_facade_and_the_odata_front_change_a_status_over_every_upstream_that
                 // (activating an active customer would be its own validation error).
                 let action = if can { "activate" } else { "deactivate" };
                 let path = format!("{FACADE}/{}", encode(&id));
-                let read = send(
-                    &gateway,
-                    Method::GET,
-                    &path,
-                    &[],
-                    Auth::Bearer(UNIFIED_TOKEN),
-                    None,
-                )
-                .await;
+                let read = facade(&gateway, Method::GET, &path, &[], None).await;
                 let odata_id = read.body["seq"]
                     .as_i64()
                     .unwrap_or_else(|| panic!("{up:?}: no seq: {read}"));

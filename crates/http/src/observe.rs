@@ -299,7 +299,6 @@ pub async fn observe(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
 
     #[test]
     fn paths_map_to_dialects() {
@@ -336,36 +335,20 @@ mod tests {
         }
     }
 
-    /// A subscriber writing into a buffer, at `level`.
-    fn buffered(level: tracing::Level) -> (impl tracing::Subscriber, Arc<Mutex<Vec<u8>>>) {
-        #[derive(Clone)]
-        struct Buf(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Buf {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let buf = Buf(Arc::default());
-        let out = buf.0.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(level)
-            .with_ansi(false)
-            .with_writer(move || buf.clone())
-            .finish();
-        (subscriber, out)
-    }
-
     /// A warning logged while serving a request carries the request's id even when the
     /// log filter lets only warnings through.
     #[actix_rt::test]
     async fn a_warning_carries_the_request_id_under_a_warn_filter() {
         use actix_web::{middleware::from_fn, test, App, HttpResponse};
-        let (subscriber, out) = buffered(tracing::Level::WARN);
-        let _guard = tracing::subscriber::set_default(subscriber);
+        let logs = custgate_testkit::LogBuffer::default();
+        let writer = logs.clone();
+        let _guard = tracing::subscriber::set_default(
+            tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::WARN)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish(),
+        );
         let app = test::init_service(App::new().wrap(from_fn(observe)).route(
             "/x",
             web::get().to(|| async {
@@ -379,7 +362,7 @@ mod tests {
             .insert_header((REQUEST_ID, "req-4242"))
             .to_request();
         assert_eq!(test::call_service(&app, req).await.status(), 200);
-        let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+        let text = logs.text();
         let line = text
             .lines()
             .find(|l| l.contains("Upstream call failed"))

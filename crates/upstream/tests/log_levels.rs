@@ -1,27 +1,11 @@
 //! What an operator sees of a failing upstream call when the log filter lets only warnings
 //! through (a binary of its own: the subscriber is global, at WARN).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
+use custgate_testkit::LogBuffer;
 use custgate_upstream::{Upstream, UpstreamConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tracing::Instrument;
-
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// A server answering every request `500` with a short body.
 async fn failing_server() -> String {
@@ -52,8 +36,8 @@ async fn failing_server() -> String {
 /// off from the request.
 #[tokio::test]
 async fn an_upstream_failure_logged_under_a_warn_filter_names_the_call_and_the_request() {
-    let buf = Buf::default();
-    let writer = buf.clone();
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
     tracing::subscriber::set_global_default(
         tracing_subscriber::fmt()
             .with_max_level(tracing::Level::WARN)
@@ -75,7 +59,7 @@ async fn an_upstream_failure_logged_under_a_warn_filter_names_the_call_and_the_r
         .unwrap();
     assert_eq!(status, 500);
 
-    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     let line = text
         .lines()
         .find(|l| l.contains("database on fire"))
