@@ -16,6 +16,11 @@ use crate::ids::{CustomerId, Version};
 /// Free-form JSON object.
 pub type JsonMap = serde_json::Map<String, serde_json::Value>;
 
+/// The canonical customer: everything the five dialects carry.
+///
+/// A record to create starts from [`Customer::new`], which gives it a fresh id.
+/// `Customer::default()` is the blank that deserialising fills in: its id is the
+/// placeholder `new`, so two records built from it share an id.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Customer {
