@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use custgate_core::{CustomerStore, DynStore, Error, TenantId};
+use custgate_core::{CustomerStore, DynStore, Error, ErrorKind, TenantId};
 use custgate_upstream::Upstream;
 use serde::de::DeserializeOwned;
 
@@ -59,7 +59,7 @@ impl std::fmt::Display for SetupError {
 
 impl std::error::Error for SetupError {}
 
-fn setup_error(path: &str, message: impl Into<String>) -> SetupError {
+pub(crate) fn setup_error(path: &str, message: impl Into<String>) -> SetupError {
     SetupError {
         path: path.to_owned(),
         message: message.into(),
@@ -76,10 +76,7 @@ pub fn connect(
 ) -> Result<GatewayStore, SetupError> {
     let path = format!("tenants.{tenant}.backend.client");
     let mut section = settings.client.0.clone();
-    resolve_secrets(&mut section, &path).map_err(|m| SetupError {
-        path: path.clone(),
-        message: m,
-    })?;
+    resolve_secrets(&mut section, &path)?;
     name_upstream(&mut section, settings.name(), &path)?;
     let Built {
         client,
@@ -149,7 +146,13 @@ fn built<C: CustomerStore + 'static>(
     upstream: fn(&C) -> &Upstream,
     carry: Carry,
 ) -> Result<Built, SetupError> {
-    let client = client.map_err(|e| setup_error(path, e.to_string()))?;
+    let client = client.map_err(|e| match e.fields() {
+        // A setting the client refused: named by its whole path.
+        [f] if e.kind() == ErrorKind::Validation => {
+            setup_error(&format!("{path}.{}", f.field), f.message.clone())
+        }
+        _ => setup_error(path, e.to_string()),
+    })?;
     Ok(Built {
         handle: upstream(&client).clone(),
         client: Arc::new(client),
@@ -248,5 +251,44 @@ mod tests {
         let unnamed = connect(&tenant, &settings(None), &ledger).unwrap();
         assert_eq!(named.upstream().name(), "erp-north");
         assert_eq!(unnamed.upstream().name(), "odata");
+    }
+
+    /// Each problem is named once, by the whole path of the setting at fault.
+    #[test]
+    fn a_refused_setting_is_named_by_its_whole_path() {
+        let tenant = TenantId::parse("demo").unwrap();
+        let ledger = Ledger::in_memory();
+        let refused = |client: serde_json::Value| {
+            let settings: UpstreamSettings =
+                serde_json::from_value(json!({"dialect": "ndata", "client": client})).unwrap();
+            let e = connect(&tenant, &settings, &ledger).unwrap_err();
+            (e.path.clone(), e.message.clone(), e.to_string())
+        };
+        let (path, message, shown) = refused(json!({
+            "user_name": "u", "password": "p", "upstream": {"base_url": "ftp://h/"}
+        }));
+        assert_eq!(path, "tenants.demo.backend.client.upstream.base_url");
+        assert_eq!(message, "must be http or https");
+        assert_eq!(shown, format!("{path}: {message}"));
+        let (path, message, _) = refused(json!({
+            "user_name": "u", "password": "p",
+            "upstream": {"base_url": "http://h/", "max_concurrency": 0}
+        }));
+        assert_eq!(path, "tenants.demo.backend.client.upstream.max_concurrency");
+        assert_eq!(message, "must be at least 1");
+        let (path, message, _) = refused(json!({
+            "user_name": "", "password": "p", "upstream": {"base_url": "http://h/"}
+        }));
+        assert_eq!(path, "tenants.demo.backend.client.user_name");
+        assert_eq!(message, "must not be empty");
+        let (path, message, _) = refused(json!({
+            "user_name": "u", "password_env": "CUSTGATE_TEST_SURELY_UNSET",
+            "upstream": {"base_url": "http://h/"}
+        }));
+        assert_eq!(path, "tenants.demo.backend.client.password_env");
+        assert_eq!(
+            message,
+            "the environment variable CUSTGATE_TEST_SURELY_UNSET is not set"
+        );
     }
 }

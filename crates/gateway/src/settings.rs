@@ -5,6 +5,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::connect::{setup_error, SetupError};
+
 /// The dialect an upstream system speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,7 +92,7 @@ impl fmt::Debug for ClientSection {
 /// Replaces every `<key>_env` and `<key>_file` entry of `value` (at any depth) by
 /// `<key>` holding the environment variable's value or the file's content (one trailing
 /// newline removed). Errors name the setting, never the secret.
-pub fn resolve_secrets(value: &mut serde_json::Value, path: &str) -> Result<(), String> {
+pub fn resolve_secrets(value: &mut serde_json::Value, path: &str) -> Result<(), SetupError> {
     resolve_with(value, path, &|var| std::env::var(var).ok(), &|p| {
         std::fs::read_to_string(p).map_err(|e| e.to_string())
     })
@@ -104,7 +106,7 @@ fn resolve_with(
     path: &str,
     env: EnvFn<'_>,
     file: FileFn<'_>,
-) -> Result<(), String> {
+) -> Result<(), SetupError> {
     let serde_json::Value::Object(map) = value else {
         return Ok(());
     };
@@ -114,15 +116,17 @@ fn resolve_with(
         let (target, secret) = if let Some(base) = key.strip_suffix("_env") {
             let var = map[&key]
                 .as_str()
-                .ok_or_else(|| format!("{here}: must name an environment variable"))?;
-            let v = env(var)
-                .ok_or_else(|| format!("{here}: the environment variable {var} is not set"))?;
+                .ok_or_else(|| setup_error(&here, "must name an environment variable"))?;
+            let v = env(var).ok_or_else(|| {
+                setup_error(&here, format!("the environment variable {var} is not set"))
+            })?;
             (base.to_owned(), v)
         } else if let Some(base) = key.strip_suffix("_file") {
             let p = map[&key]
                 .as_str()
-                .ok_or_else(|| format!("{here}: must name a file"))?;
-            let v = file(Path::new(p)).map_err(|e| format!("{here}: cannot read {p}: {e}"))?;
+                .ok_or_else(|| setup_error(&here, "must name a file"))?;
+            let v = file(Path::new(p))
+                .map_err(|e| setup_error(&here, format!("cannot read {p}: {e}")))?;
             let v = v.strip_suffix('\n').unwrap_or(&v);
             (
                 base.to_owned(),
@@ -135,8 +139,9 @@ fn resolve_with(
             continue;
         };
         if map.contains_key(&target) {
-            return Err(format!(
-                "{path}.{target}: set both directly and through {key}; keep one"
+            return Err(setup_error(
+                &format!("{path}.{target}"),
+                format!("set both directly and through {key}; keep one"),
             ));
         }
         map.remove(&key);
@@ -184,17 +189,18 @@ mod tests {
     fn missing_secrets_name_the_setting_not_the_value() {
         let mut v = json!({"token_env": "NOPE"});
         let e = resolve_with(&mut v, "tenants.demo.backend.client", &env, &file).unwrap_err();
-        assert_eq!(
-            e,
-            "tenants.demo.backend.client.token_env: the environment variable NOPE is not set"
-        );
+        assert_eq!(e.path, "tenants.demo.backend.client.token_env");
+        assert_eq!(e.message, "the environment variable NOPE is not set");
         let mut v = json!({"token": "a", "token_env": "ODATA_TOKEN"});
-        let e = resolve_with(&mut v, "c", &env, &file).unwrap_err();
+        let e = resolve_with(&mut v, "c", &env, &file)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("set both"), "{e}");
         assert!(!e.contains("s3cret"));
         let mut v = json!({"password_file": "/nope"});
         assert!(resolve_with(&mut v, "c", &env, &file)
             .unwrap_err()
+            .to_string()
             .starts_with("c.password_file: cannot read /nope"));
     }
 

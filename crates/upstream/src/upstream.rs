@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use chrono::SecondsFormat;
-use custgate_core::{Error, ErrorKind};
+use custgate_core::{Error, ErrorKind, FieldError};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -154,8 +154,21 @@ impl Upstream {
     /// in errors, logs and metrics. Checks the configuration and builds the pooled client
     /// (explicit connect and request timeouts, redirects never followed); nothing is sent
     /// yet.
+    ///
+    /// A setting it refuses is named as a dialect client's configuration names it
+    /// (`upstream.base_url`), since every client keeps this one under `upstream`.
     pub fn new(name: impl Into<String>, config: UpstreamConfig) -> Result<Upstream, Error> {
-        config.check()?;
+        config.check().map_err(|e| {
+            let fields = e
+                .fields()
+                .iter()
+                .map(|f| FieldError {
+                    field: format!("upstream.{}", f.field),
+                    message: f.message.clone(),
+                })
+                .collect();
+            Error::validation(fields)
+        })?;
         let name = match &config.name {
             Some(configured) => configured.clone(),
             None => name.into(),
