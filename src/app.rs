@@ -1,6 +1,7 @@
 //! Assembles the application: the store, every enabled dialect and the facade on one
 //! actix-web server, plus `/healthz`, `/readyz` and `/metrics`.
 
+use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::sync::Arc;
 
@@ -86,26 +87,7 @@ impl Application {
         }
         let gateway_mode = !upstreams.is_empty();
 
-        let mut dialects: Vec<DynDialect> = Vec::new();
-        for (name, build) in BUILDERS {
-            if !settings.dialect_enabled(name) {
-                tracing::info!(dialect = name, "Dialect disabled");
-                continue;
-            }
-            let setup = DialectSetup {
-                global: settings.dialect_section(name),
-                tenants: tenants
-                    .iter()
-                    .map(|(id, store, sections)| TenantSetup {
-                        id: id.clone(),
-                        store: store.clone(),
-                        config: sections.get(*name).cloned(),
-                    })
-                    .collect(),
-                limits: settings.limits,
-            };
-            dialects.push(build(&setup)?);
-        }
+        let dialects = build_dialects(&settings, &tenants)?;
 
         let mut metrics = Metrics::new();
         if !upstreams.is_empty() {
@@ -167,6 +149,54 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// One tenant as the dialects are built for it: its id, its backend and its dialect
+/// sections.
+type Tenant = (TenantId, DynStore, BTreeMap<String, serde_json::Value>);
+
+/// Builds every enabled dialect for `tenants`; each checks its own sections.
+fn build_dialects(settings: &Settings, tenants: &[Tenant]) -> Result<Vec<DynDialect>, ConfigError> {
+    let mut dialects: Vec<DynDialect> = Vec::new();
+    for (name, build) in BUILDERS {
+        if !settings.dialect_enabled(name) {
+            tracing::info!(dialect = name, "Dialect disabled");
+            continue;
+        }
+        let setup = DialectSetup {
+            global: settings.dialect_section(name),
+            tenants: tenants
+                .iter()
+                .map(|(id, store, sections)| TenantSetup {
+                    id: id.clone(),
+                    store: store.clone(),
+                    config: sections.get(*name).cloned(),
+                })
+                .collect(),
+            limits: settings.limits,
+        };
+        dialects.push(build(&setup)?);
+    }
+    Ok(dialects)
+}
+
+/// Checks what `serve` would check before it listens, without opening the store or
+/// calling an upstream: the settings (already checked when loaded, upstream clients
+/// included), every enabled dialect's sections and the bind address's policy.
+pub fn check(settings: &Settings) -> Result<(), ConfigError> {
+    settings.check_bind(settings.bind_addr()?)?;
+    // The dialects read their sections only; any store stands in for the real one.
+    let stand_in: DynStore = Arc::new(MemoryStore::new());
+    let tenants = settings
+        .tenants
+        .iter()
+        .map(|(id, t)| {
+            let id = TenantId::parse(id)
+                .map_err(|e| ConfigError::new(format!("tenants.{id}"), e.message().to_owned()))?;
+            Ok((id, stand_in.clone(), t.dialects.clone()))
+        })
+        .collect::<Result<Vec<Tenant>, ConfigError>>()?;
+    build_dialects(settings, &tenants).map(drop)
 }
 
 /// Opens the embedded store: `memory://` for a throw-away in-memory store, else sqlx.

@@ -78,6 +78,7 @@ fn run_inner(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
     match command {
         Command::CheckConfig => {
+            app::check(&settings)?;
             println!("configuration is valid");
             Ok(())
         }

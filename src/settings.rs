@@ -55,6 +55,21 @@ pub struct LogSettings {
     pub filter: String,
 }
 
+impl LogSettings {
+    /// A filter or format that would not be used is an error, not a silent fallback.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if !matches!(self.format.as_str(), "pretty" | "json") {
+            return Err(ConfigError::new(
+                "log.format",
+                format!("must be pretty or json, not '{}'", self.format),
+            ));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.filter)
+            .map_err(|e| ConfigError::new("log.filter", format!("'{}': {e}", self.filter)))?;
+        Ok(())
+    }
+}
+
 impl Default for LogSettings {
     fn default() -> Self {
         Self {
@@ -153,7 +168,24 @@ impl Settings {
         if self.limits.max_body_bytes == 0 || self.limits.max_json_depth == 0 {
             return Err(ConfigError::new("limits", "limits must be positive"));
         }
-        Ok(())
+        self.check_store()?;
+        self.log.check()
+    }
+
+    /// The store's section, checked without opening the store.
+    fn check_store(&self) -> Result<(), ConfigError> {
+        let config: custgate_store::StoreConfig =
+            custgate_http::parse_section(&self.store, "store")?;
+        if config.url.starts_with("memory:") {
+            return Ok(());
+        }
+        config.validate().map_err(|message| {
+            // The store's messages start with the setting they are about.
+            match message.split_once(' ') {
+                Some((path, rest)) if path.starts_with("store.") => ConfigError::new(path, rest),
+                _ => ConfigError::new("store", message),
+            }
+        })
     }
 
     pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {

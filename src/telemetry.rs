@@ -6,11 +6,17 @@ use tracing_subscriber::EnvFilter;
 
 use crate::settings::LogSettings;
 
-/// Installs the global subscriber. `RUST_LOG` wins over the configured filter.
+/// Installs the global subscriber. `RUST_LOG` wins over the configured filter (checked
+/// with the rest of the settings); a `RUST_LOG` that does not parse is said so on stderr
+/// and the configured filter is used.
 pub fn init(settings: &LogSettings) {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&settings.filter))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(raw) if !raw.is_empty() => EnvFilter::try_new(&raw).unwrap_or_else(|e| {
+            eprintln!("custgate: RUST_LOG '{raw}' is not a log filter ({e}); using log.filter");
+            EnvFilter::new(&settings.filter)
+        }),
+        _ => EnvFilter::new(&settings.filter),
+    };
     // Colours only on a terminal: a log file or a collector gets plain text (and the
     // spans' fields, formatted once per span, cost half as much without escape codes).
     let builder = tracing_subscriber::fmt()

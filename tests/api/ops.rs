@@ -120,6 +120,71 @@ fn binary(port: u16, db: &std::path::Path) -> Command {
     c
 }
 
+/// `check-config` refuses what `serve` would refuse before listening (a dialect's own
+/// section, the store's settings, the log settings, a public address with development
+/// credentials), naming the setting, and opens no store.
+#[test]
+fn check_config_finds_what_serve_would_refuse() {
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path().join("custgate.db");
+    let check = |var: &str, value: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_custgate"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["--config", "config/default.toml", "check-config"])
+            .env("CUSTGATE__STORE__URL", format!("sqlite://{}", db.display()))
+            .env(var, value)
+            .output()
+            .expect("the custgate binary runs");
+        let said = String::from_utf8_lossy(if out.status.success() {
+            &out.stdout
+        } else {
+            &out.stderr
+        })
+        .trim()
+        .to_owned();
+        (out.status.success(), said)
+    };
+    assert_eq!(
+        check("CUSTGATE__SERVER__BIND", "127.0.0.1:8080"),
+        (true, "configuration is valid".to_owned())
+    );
+    for (var, value, said) in [
+        (
+            "CUSTGATE__DIALECTS__ODATA__MAX_TOP",
+            "0",
+            "custgate: dialects.odata.max_top: must be 1 to 100000",
+        ),
+        (
+            "CUSTGATE__TENANTS__DEMO__ODATA__COMPANY_KEY",
+            "nope",
+            "custgate: tenants.demo.odata.company_key: must be a GUID",
+        ),
+        (
+            "CUSTGATE__STORE__MAX_CONNECTIONS",
+            "0",
+            "custgate: store.max_connections: must be at least 1",
+        ),
+        (
+            "CUSTGATE__LOG__FORMAT",
+            "xml",
+            "custgate: log.format: must be pretty or json, not 'xml'",
+        ),
+        (
+            "CUSTGATE__LOG__FILTER",
+            "info,[",
+            "custgate: log.filter: 'info,[': invalid filter directive",
+        ),
+    ] {
+        assert_eq!(check(var, value), (false, said.to_owned()), "{var}={value}");
+    }
+    let (ok, said) = check("CUSTGATE__SERVER__BIND", "0.0.0.0:8080");
+    assert!(
+        !ok && said.contains("refusing to listen on 0.0.0.0:8080"),
+        "{said}"
+    );
+    assert!(!db.exists(), "check-config opened the store");
+}
+
 /// Logs written to a pipe (a file, a collector) are plain text: no terminal colour codes.
 #[tokio::test]
 async fn logs_to_a_pipe_have_no_colour_codes() {
