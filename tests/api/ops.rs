@@ -127,22 +127,12 @@ fn binary(port: u16, db: &std::path::Path) -> Command {
 fn check_config_finds_what_serve_would_refuse() {
     let data = tempfile::tempdir().unwrap();
     let db = data.path().join("custgate.db");
+    let store = format!("sqlite://{}", db.display());
     let check = |var: &str, value: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_custgate"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["--config", "config/default.toml", "check-config"])
-            .env("CUSTGATE__STORE__URL", format!("sqlite://{}", db.display()))
-            .env(var, value)
-            .output()
-            .expect("the custgate binary runs");
-        let said = String::from_utf8_lossy(if out.status.success() {
-            &out.stdout
-        } else {
-            &out.stderr
-        })
-        .trim()
-        .to_owned();
-        (out.status.success(), said)
+        check_config(
+            "config/default.toml",
+            &[("CUSTGATE__STORE__URL", store.as_str()), (var, value)],
+        )
     };
     assert_eq!(
         check("CUSTGATE__SERVER__BIND", "127.0.0.1:8080"),
@@ -183,6 +173,51 @@ fn check_config_finds_what_serve_would_refuse() {
         "{said}"
     );
     assert!(!db.exists(), "check-config opened the store");
+}
+
+/// The example configuration of README's gateway section is complete and valid (on a
+/// public address: it has no development credential) once its secrets are set.
+#[test]
+fn the_facade_over_upstreams_example_is_valid() {
+    let example = "config/facade-over-upstreams.example.toml";
+    let secrets = [
+        ("NORTH_UNIMICRO_TOKEN", "n"),
+        ("SOUTH_NDATA_PASSWORD", "s"),
+        ("LEGACY_UNIMICRO_TOKEN", "l"),
+    ];
+    assert_eq!(
+        check_config(example, &secrets),
+        (true, "configuration is valid".to_owned())
+    );
+    assert_eq!(
+        check_config(example, &secrets[..2]),
+        (
+            false,
+            "custgate: tenants.legacy.backend.client.token_env: the environment variable \
+             LEGACY_UNIMICRO_TOKEN is not set"
+                .to_owned()
+        )
+    );
+}
+
+/// Runs `custgate --config CONFIG check-config` with `env` set: whether it passed, and
+/// what it said.
+fn check_config(config: &str, env: &[(&str, &str)]) -> (bool, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_custgate"));
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["--config", config, "check-config"])
+        .env_remove("RUST_LOG");
+    for (var, value) in env {
+        command.env(var, value);
+    }
+    let out = command.output().expect("the custgate binary runs");
+    let said = String::from_utf8_lossy(if out.status.success() {
+        &out.stdout
+    } else {
+        &out.stderr
+    });
+    (out.status.success(), said.trim().to_owned())
 }
 
 /// Logs written to a pipe (a file, a collector) are plain text: no terminal colour codes.
