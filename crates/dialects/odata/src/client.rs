@@ -71,6 +71,23 @@ fn default_max_top() -> usize {
     1000
 }
 
+impl ClientConfig {
+    /// The company `company_key` of the system at `base_url`, reached with `token`; every
+    /// other setting at its default.
+    pub fn new(
+        base_url: impl Into<String>,
+        token: impl Into<String>,
+        company_key: impl Into<String>,
+    ) -> Self {
+        Self {
+            upstream: UpstreamConfig::with_base_url(base_url),
+            token: SecretString::from(token.into()),
+            company_key: company_key.into(),
+            max_top: default_max_top(),
+        }
+    }
+}
+
 impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientConfig")
@@ -639,6 +656,25 @@ impl CustomerStore for Client {
 mod tests {
     use super::*;
     use custgate_testkit::fixtures::seed_text;
+
+    /// `ClientConfig::new` gives what a configuration file with the same three settings
+    /// gives.
+    #[test]
+    fn config_new_has_the_files_defaults() {
+        let made = ClientConfig::new(
+            "http://127.0.0.1:1/",
+            "t0k",
+            "11111111-1111-4111-8111-111111111111",
+        );
+        let read: ClientConfig = serde_json::from_value(json!({
+            "upstream": {"base_url": "http://127.0.0.1:1/"},
+            "token": "t0k",
+            "company_key": "11111111-1111-4111-8111-111111111111"
+        }))
+        .unwrap();
+        assert_eq!(format!("{made:?}"), format!("{read:?}"));
+        assert_eq!(made.token.expose_secret(), read.token.expose_secret());
+    }
 
     #[test]
     fn config_debug_hides_the_token() {
