@@ -16,12 +16,12 @@ use custgate_core::{
     FieldOps, FilterCapability, FindCapability, Key, Page, Query, Result, Status, TenantId,
     Version,
 };
-use custgate_upstream::{self as upstream, Upstream, UpstreamConfig};
+use custgate_upstream::{self as upstream, Upstream};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::config::ClientConfig;
 use crate::convert;
 use crate::query::{self, MAX_SORT_KEYS};
 use crate::wire::{self, ServerError, ValidationObject};
@@ -51,52 +51,6 @@ fn read_url(
         url.query_pairs_mut().extend_pairs(params);
     }
     url
-}
-
-/// How to reach one company of an upstream Unimicro.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClientConfig {
-    pub upstream: UpstreamConfig,
-    /// The OAuth2 access token sent as `Authorization: Bearer`.
-    pub token: SecretString,
-    /// The company's GUID, sent as `CompanyKey`.
-    pub company_key: String,
-    /// The largest `top` the upstream honours.
-    #[serde(default = "default_max_top")]
-    pub max_top: usize,
-}
-
-fn default_max_top() -> usize {
-    1000
-}
-
-impl ClientConfig {
-    /// The company `company_key` of the system at `base_url`, reached with `token`; every
-    /// other setting at its default.
-    pub fn new(
-        base_url: impl Into<String>,
-        token: impl Into<String>,
-        company_key: impl Into<String>,
-    ) -> Self {
-        Self {
-            upstream: UpstreamConfig::with_base_url(base_url),
-            token: SecretString::from(token.into()),
-            company_key: company_key.into(),
-            max_top: default_max_top(),
-        }
-    }
-}
-
-impl fmt::Debug for ClientConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientConfig")
-            .field("upstream", &self.upstream)
-            .field("token", &"[redacted]")
-            .field("company_key", &self.company_key)
-            .field("max_top", &self.max_top)
-            .finish()
-    }
 }
 
 /// The upstream client.
@@ -770,10 +724,8 @@ mod tests {
             "http://h/a%20b/",
         ] {
             let client = Client::new(ClientConfig {
-                upstream: UpstreamConfig::with_base_url(base),
-                token: "t".to_owned().into(),
-                company_key: "11111111-1111-4111-8111-111111111111".into(),
                 max_top: 10,
+                ..ClientConfig::new(base, "t", "11111111-1111-4111-8111-111111111111")
             })
             .unwrap();
             for id in [None, Some(42), Some(-7)] {

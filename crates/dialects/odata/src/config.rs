@@ -94,6 +94,64 @@ pub struct TenantConfig {
     pub tokens: Vec<custgate_http::SharedSecret>,
 }
 
+#[cfg(feature = "client")]
+pub use client::ClientConfig;
+
+#[cfg(feature = "client")]
+mod client {
+    use std::fmt;
+
+    use custgate_upstream::UpstreamConfig;
+    use secrecy::SecretString;
+    use serde::Deserialize;
+
+    /// How to reach one company of an upstream Unimicro.
+    #[derive(Clone, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct ClientConfig {
+        pub upstream: UpstreamConfig,
+        /// The OAuth2 access token sent as `Authorization: Bearer`.
+        pub token: SecretString,
+        /// The company's GUID, sent as `CompanyKey`.
+        pub company_key: String,
+        /// The largest `top` the upstream honours.
+        #[serde(default = "default_max_top")]
+        pub max_top: usize,
+    }
+
+    fn default_max_top() -> usize {
+        1000
+    }
+
+    impl ClientConfig {
+        /// The company `company_key` of the system at `base_url`, reached with `token`; every
+        /// other setting at its default.
+        pub fn new(
+            base_url: impl Into<String>,
+            token: impl Into<String>,
+            company_key: impl Into<String>,
+        ) -> Self {
+            Self {
+                upstream: UpstreamConfig::with_base_url(base_url),
+                token: SecretString::from(token.into()),
+                company_key: company_key.into(),
+                max_top: default_max_top(),
+            }
+        }
+    }
+
+    impl fmt::Debug for ClientConfig {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("ClientConfig")
+                .field("upstream", &self.upstream)
+                .field("token", &"[redacted]")
+                .field("company_key", &self.company_key)
+                .field("max_top", &self.max_top)
+                .finish()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,4 +30,6 @@ pub use convert::DIALECT;
 pub use routes::{location, server, BASE_PATH};
 
 #[cfg(feature = "client")]
-pub use client::{capability, Client, ClientConfig};
+pub use client::{capability, Client};
+#[cfg(feature = "client")]
+pub use config::ClientConfig;

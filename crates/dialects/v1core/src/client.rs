@@ -8,13 +8,13 @@ use custgate_core::{
     Capability, CreateOptions, Customer, CustomerId, CustomerStore, Error, ErrorKind, Key, Page,
     Query, Status, TenantId, Version,
 };
-use custgate_upstream::{parse_json, status_error, Upstream, UpstreamConfig};
+use custgate_upstream::{parse_json, status_error, Upstream};
 use reqwest::header::{HeaderName, AUTHORIZATION};
-use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use secrecy::ExposeSecret;
 
+use crate::config::{ClientAuth, ClientConfig};
 use crate::convert::{self, Context};
-use crate::lookup::{Lang, LookupOverrides, Lookups};
+use crate::lookup::Lookups;
 use crate::query::Criteria;
 use crate::wire::CustomerDto;
 use crate::{capability, error};
@@ -24,62 +24,6 @@ const UPSTREAM: &str = "v1core";
 /// The customer id [`CustomerStore::health`] looks up: the largest 32-bit id, a valid
 /// integer on any system and never a real customer.
 const HEALTH_PROBE_ID: i64 = 2_147_483_647;
-
-/// How to reach one company of a v1core system.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClientConfig {
-    /// Base URL (below which `v1/core/customer` lives), timeouts and limits.
-    pub upstream: UpstreamConfig,
-    /// The `companyCode` sent with every call.
-    pub company_code: String,
-    /// The language asked for; labels are not used (ids are), so either works.
-    #[serde(default)]
-    pub lang: Lang,
-    #[serde(default)]
-    pub auth: ClientAuth,
-    /// Lookup overrides, as in `[dialects.v1core.lookups]`: the upstream's own ids.
-    #[serde(default)]
-    pub lookups: LookupOverrides,
-}
-
-impl ClientConfig {
-    /// The company `company_code` of the system at `base_url`, reached with `auth`;
-    /// every other setting at its default.
-    pub fn new(
-        base_url: impl Into<String>,
-        company_code: impl Into<String>,
-        auth: ClientAuth,
-    ) -> Self {
-        Self {
-            upstream: UpstreamConfig::with_base_url(base_url),
-            company_code: company_code.into(),
-            lang: Lang::default(),
-            auth,
-            lookups: LookupOverrides::default(),
-        }
-    }
-}
-
-/// The credentials sent upstream. `Debug` never shows them.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ClientAuth {
-    #[default]
-    Anonymous,
-    Bearer {
-        token: SecretString,
-    },
-    ApiKey {
-        #[serde(default = "default_header")]
-        header: String,
-        key: SecretString,
-    },
-}
-
-fn default_header() -> String {
-    "X-Api-Key".to_owned()
-}
 
 /// The client. Every call is scoped to the configured company; the `tenant` argument of
 /// the store methods only names the gateway tenant in logs.
@@ -268,32 +212,5 @@ impl CustomerStore for Client {
             ..Criteria::default()
         };
         self.fetch("health", &probe).await.map(|_| ())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `ClientConfig::new` gives what a configuration file with the same settings gives.
-    #[test]
-    fn config_new_has_the_files_defaults() {
-        let auth = ClientAuth::Bearer {
-            token: SecretString::from("t0k"),
-        };
-        let made = ClientConfig::new("http://127.0.0.1:1/", "jtc", auth);
-        let read: ClientConfig = serde_json::from_value(serde_json::json!({
-            "upstream": {"base_url": "http://127.0.0.1:1/"},
-            "company_code": "jtc",
-            "auth": {"kind": "bearer", "token": "t0k"}
-        }))
-        .unwrap();
-        assert_eq!(format!("{made:?}"), format!("{read:?}"));
-        let (ClientAuth::Bearer { token: a }, ClientAuth::Bearer { token: b }) =
-            (&made.auth, &read.auth)
-        else {
-            panic!("bearer auth expected");
-        };
-        assert_eq!(a.expose_secret(), b.expose_secret());
     }
 }

@@ -9,7 +9,7 @@ pub mod wire;
 
 #[cfg(feature = "client")]
 pub mod client;
-#[cfg(feature = "server")]
+#[cfg(any(feature = "server", feature = "client"))]
 pub mod config;
 #[cfg(feature = "server")]
 mod routes;
@@ -23,7 +23,9 @@ pub use query::Criteria;
 pub use wire::{ContactDto, CustomerDto, ProblemDetails};
 
 #[cfg(feature = "client")]
-pub use client::{Client, ClientAuth, ClientConfig};
+pub use client::Client;
+#[cfg(feature = "client")]
+pub use config::{ClientAuth, ClientConfig};
 #[cfg(feature = "server")]
 pub use routes::server;
 
