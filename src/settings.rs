@@ -140,11 +140,18 @@ impl Settings {
     /// Checks what serde cannot: known dialects, valid tenant ids, a parseable bind.
     pub fn check(&self) -> Result<(), ConfigError> {
         self.bind_addr()?;
-        for name in self.dialects.keys() {
+        for (name, section) in &self.dialects {
             if !DIALECTS.contains(&name.as_str()) {
                 return Err(ConfigError::new(
                     format!("dialects.{name}"),
                     format!("unknown dialect; known: {}", DIALECTS.join(", ")),
+                ));
+            }
+            // Anything but a boolean would otherwise leave the dialect on.
+            if let Some(enabled) = section.get("enabled").filter(|v| !v.is_boolean()) {
+                return Err(ConfigError::new(
+                    format!("dialects.{name}.enabled"),
+                    format!("must be true or false, not {enabled}"),
                 ));
             }
         }

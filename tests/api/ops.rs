@@ -155,6 +155,11 @@ fn check_config_finds_what_serve_would_refuse() {
             "custgate: store.max_connections: must be at least 1",
         ),
         (
+            "CUSTGATE__DIALECTS__ODATA__ENABLED",
+            "nope",
+            "custgate: dialects.odata.enabled: must be true or false, not \"nope\"",
+        ),
+        (
             "CUSTGATE__LOG__FORMAT",
             "xml",
             "custgate: log.format: must be pretty or json, not 'xml'",
