@@ -11,6 +11,7 @@ pub mod memory;
 pub mod model;
 pub mod plan;
 pub mod query;
+pub mod redact;
 pub mod report;
 pub mod store;
 

@@ -140,14 +140,7 @@ fn check_schema(schema: &str) -> Result<(), String> {
 
 /// The URL with its password replaced, for messages and `Debug`.
 pub(crate) fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            // Setting a password only fails on URLs that cannot have one.
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
-    }
+    custgate_core::redact::url(url).into_owned()
 }
 
 impl fmt::Debug for StoreConfig {

@@ -111,7 +111,13 @@ impl UpstreamConfig {
             raw.push('/');
         }
         let url = url::Url::parse(&raw).map_err(|e| {
-            Error::validation_field("base_url", format!("'{}' is not a URL: {e}", self.base_url))
+            Error::validation_field(
+                "base_url",
+                format!(
+                    "'{}' is not a URL: {e}",
+                    custgate_core::redact::url(&self.base_url)
+                ),
+            )
         })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Error::validation_field("base_url", "must be http or https"));
@@ -160,6 +166,12 @@ mod tests {
 
     #[test]
     fn base_urls_are_checked() {
+        // A URL that does not parse is quoted without its password.
+        let e = UpstreamConfig::with_base_url("http://user:s3cret@host:99999/")
+            .base()
+            .unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        assert!(e.to_string().contains("user:***@host:99999"), "{e}");
         assert!(UpstreamConfig::with_base_url("ftp://x").base().is_err());
         assert!(UpstreamConfig::with_base_url("nope").base().is_err());
         assert_eq!(
