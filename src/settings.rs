@@ -116,6 +116,23 @@ const DEV_SECRETS: &[&str] = &[
     "$argon2id$v=19$m=19456,t=2,p=1$I1+vLcTjLHhh6c8b9p62jQ$GGbqF/8lifYJc+0Bi0Zw6i6KfezXLf032PTDynQlO7U",
 ];
 
+/// A configuration file's syntax error without the lines of the file it quotes (which may
+/// hold a secret): the message, line and column stay.
+fn without_source(e: &config::ConfigError) -> String {
+    e.to_string()
+        .lines()
+        .filter(|line| {
+            let t = line.trim_start();
+            !(t.starts_with('|')
+                || t.split_once(" |")
+                    .is_some_and(|(n, _)| n.trim().parse::<u32>().is_ok()))
+        })
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 impl Settings {
     /// Loads `path` (or `config/default.toml`), then the environment overrides.
     pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
@@ -129,10 +146,13 @@ impl Settings {
                     .try_parsing(true),
             )
             .build()
-            .map_err(|e| ConfigError::new(path.display().to_string(), e.to_string()))?;
-        let settings: Settings = raw
-            .try_deserialize()
-            .map_err(|e| ConfigError::new(path.display().to_string(), e.to_string()))?;
+            .map_err(|e| ConfigError::new(path.display().to_string(), without_source(&e)))?;
+        let settings: Settings = raw.try_deserialize().map_err(|e| {
+            ConfigError::new(
+                path.display().to_string(),
+                custgate_core::redact::serde_message(&e.to_string()),
+            )
+        })?;
         settings.check()?;
         Ok(settings)
     }
@@ -293,6 +313,26 @@ mod tests {
             s.tenants["demo"].backend,
             BackendSettings::Embedded
         ));
+    }
+
+    /// Errors about the file or its settings never quote a value: it may be a secret.
+    #[test]
+    fn load_errors_do_not_quote_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let broken = write(
+            "broken.toml",
+            "[server]\nbind = \"127.0.0.1:1\"\n[dialects.tenant]\njwt_secret = \"s3cret\n",
+        );
+        let e = Settings::load(Some(&broken)).unwrap_err().to_string();
+        assert!(!e.contains("s3cret") && e.contains("line 4"), "{e}");
+        let mistyped = write("mistyped.toml", "[server]\nworkers = \"s3cret\"\n");
+        let e = Settings::load(Some(&mistyped)).unwrap_err().to_string();
+        assert!(!e.contains("s3cret") && e.contains("server.workers"), "{e}");
     }
 
     #[test]

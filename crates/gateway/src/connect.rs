@@ -130,7 +130,9 @@ fn name_upstream(
 }
 
 fn typed<T: DeserializeOwned>(section: &serde_json::Value, path: &str) -> Result<T, SetupError> {
-    T::deserialize(section).map_err(|e| setup_error(path, e.to_string()))
+    // The error does not quote the value it found: the section holds secrets.
+    T::deserialize(section)
+        .map_err(|e| setup_error(path, custgate_core::redact::serde_message(&e.to_string())))
 }
 
 /// A dialect's client, its HTTP plumbing and its `carried` conversion.
@@ -290,5 +292,11 @@ mod tests {
             message,
             "the environment variable CUSTGATE_TEST_SURELY_UNSET is not set"
         );
+        // A secret of the wrong type (a number from an environment variable) is not quoted.
+        let (path, message, _) = refused(json!({
+            "user_name": "u", "password": 123456789, "upstream": {"base_url": "http://h/"}
+        }));
+        assert_eq!(path, "tenants.demo.backend.client");
+        assert_eq!(message, "invalid type: integer, expected a string");
     }
 }

@@ -29,11 +29,13 @@ impl ConfigError {
 }
 
 /// Deserializes one configuration section into its typed form, naming `path` on error.
+/// The error does not quote the value it found: a section holds secrets.
 pub fn parse_section<T: DeserializeOwned>(
     value: &serde_json::Value,
     path: &str,
 ) -> Result<T, ConfigError> {
-    T::deserialize(value).map_err(|e| ConfigError::new(path, e.to_string()))
+    T::deserialize(value)
+        .map_err(|e| ConfigError::new(path, custgate_core::redact::serde_message(&e.to_string())))
 }
 
 /// One tenant as a dialect sees it.
