@@ -131,8 +131,19 @@ fn name_upstream(
 
 fn typed<T: DeserializeOwned>(section: &serde_json::Value, path: &str) -> Result<T, SetupError> {
     // The error does not quote the value it found: the section holds secrets.
-    T::deserialize(section)
-        .map_err(|e| setup_error(path, custgate_core::redact::serde_message(&e.to_string())))
+    T::deserialize(section).map_err(|e| {
+        let mut message = custgate_core::redact::serde_message(&e.to_string()).into_owned();
+        if message.starts_with("invalid type: integer, expected a string")
+            || message.starts_with("invalid type: boolean, expected a string")
+        {
+            // A CUSTGATE__… override of digits (or true/false) arrives as a number.
+            message.push_str(
+                "; a secret of digits set through a CUSTGATE__ variable is read as a \
+                 number: give it through `<key>_env` or `<key>_file`",
+            );
+        }
+        setup_error(path, message)
+    })
 }
 
 /// A dialect's client, its HTTP plumbing and its `carried` conversion.
@@ -297,6 +308,10 @@ mod tests {
             "user_name": "u", "password": 123456789, "upstream": {"base_url": "http://h/"}
         }));
         assert_eq!(path, "tenants.demo.backend.client");
-        assert_eq!(message, "invalid type: integer, expected a string");
+        assert!(
+            message.starts_with("invalid type: integer, expected a string; ")
+                && message.contains("`<key>_env`"),
+            "{message}"
+        );
     }
 }
