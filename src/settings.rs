@@ -206,13 +206,9 @@ impl Settings {
         if config.url.starts_with("memory:") {
             return Ok(());
         }
-        config.validate().map_err(|message| {
-            // The store's messages start with the setting they are about.
-            match message.split_once(' ') {
-                Some((path, rest)) if path.starts_with("store.") => ConfigError::new(path, rest),
-                _ => ConfigError::new("store", message),
-            }
-        })
+        config
+            .check()
+            .map_err(|(setting, message)| ConfigError::new(setting, message))
     }
 
     pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {

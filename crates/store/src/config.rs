@@ -78,27 +78,32 @@ impl StoreConfig {
             "sqlite" => Ok(Backend::Sqlite),
             "postgres" | "postgresql" => Ok(Backend::Postgres),
             _ => Err(format!(
-                "store.url must start with sqlite: or postgres://, not '{}'",
+                "must start with sqlite: or postgres://, not '{}'",
                 redact(&self.url)
             )),
         }
     }
 
-    /// Checks every setting, with a message naming the bad one.
-    pub fn validate(&self) -> Result<(), String> {
-        let backend = self.backend()?;
+    /// Checks every setting: the first refused, as its path (`store.url`) and what is
+    /// wrong with it.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        let backend = self.backend().map_err(|m| ("store.url", m))?;
         if self.max_connections == 0 {
-            return Err("store.max_connections must be at least 1".into());
+            return Err(("store.max_connections", "must be at least 1".into()));
         }
         if self.idempotency_retention_hours == 0 {
-            return Err("store.idempotency_retention_hours must be at least 1".into());
+            return Err((
+                "store.idempotency_retention_hours",
+                "must be at least 1".into(),
+            ));
         }
-        self.synchronous()?;
+        self.synchronous()
+            .map_err(|m| ("store.sqlite_synchronous", m))?;
         if let Some(schema) = &self.schema {
             if backend != Backend::Postgres {
-                return Err("store.schema applies to PostgreSQL only".into());
+                return Err(("store.schema", "applies to PostgreSQL only".into()));
             }
-            check_schema(schema)?;
+            check_schema(schema).map_err(|m| ("store.schema", m))?;
         }
         Ok(())
     }
@@ -106,7 +111,7 @@ impl StoreConfig {
     pub(crate) fn synchronous(&self) -> Result<SqliteSynchronous, String> {
         SqliteSynchronous::from_str(self.sqlite_synchronous.trim()).map_err(|_| {
             format!(
-                "store.sqlite_synchronous must be OFF, NORMAL, FULL or EXTRA, not '{}'",
+                "must be OFF, NORMAL, FULL or EXTRA, not '{}'",
                 self.sqlite_synchronous
             )
         })
@@ -133,7 +138,7 @@ fn check_schema(schema: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "store.schema must be 1 to 63 characters of a-z, 0-9 or '_', not '{schema}'"
+            "must be 1 to 63 characters of a-z, 0-9 or '_', not '{schema}'"
         ))
     }
 }
@@ -164,6 +169,12 @@ impl fmt::Debug for StoreConfig {
 mod tests {
     use super::*;
 
+    /// [`StoreConfig::check`]'s refusal as one message: the setting, then what is wrong.
+    fn validate(c: &StoreConfig) -> Result<(), String> {
+        c.check()
+            .map_err(|(setting, message)| format!("{setting} {message}"))
+    }
+
     #[test]
     fn defaults_are_the_embedded_file() {
         let c: StoreConfig = serde_json::from_str("{}").unwrap();
@@ -171,7 +182,7 @@ mod tests {
         assert_eq!(c.url, DEFAULT_URL);
         assert_eq!(c.backend(), Ok(Backend::Sqlite));
         assert_eq!(c.synchronous().unwrap(), SqliteSynchronous::Full);
-        c.validate().unwrap();
+        validate(&c).unwrap();
     }
 
     #[test]
@@ -185,26 +196,25 @@ mod tests {
     #[test]
     fn bad_settings_are_named() {
         let mut c = StoreConfig::new("mysql://x");
-        assert!(c.validate().unwrap_err().contains("store.url"));
+        assert!(validate(&c).unwrap_err().contains("store.url"));
         c.url = "sqlite://x.db".into();
         c.sqlite_synchronous = "sometimes".into();
-        assert!(c.validate().unwrap_err().contains("sqlite_synchronous"));
+        assert!(validate(&c).unwrap_err().contains("sqlite_synchronous"));
         c.sqlite_synchronous = "normal".into();
-        c.validate().unwrap();
+        validate(&c).unwrap();
         c.schema = Some("x".into());
-        assert!(c.validate().unwrap_err().contains("PostgreSQL only"));
+        assert!(validate(&c).unwrap_err().contains("PostgreSQL only"));
         c.url = "postgres://u@h/db".into();
         c.schema = Some("Bad; drop".into());
-        assert!(c.validate().unwrap_err().contains("store.schema"));
+        assert!(validate(&c).unwrap_err().contains("store.schema"));
         c.schema = Some("custgate_1".into());
-        c.validate().unwrap();
+        validate(&c).unwrap();
         c.idempotency_retention_hours = 0;
-        assert!(c
-            .validate()
+        assert!(validate(&c)
             .unwrap_err()
             .contains("idempotency_retention_hours"));
         c.idempotency_retention_hours = u64::MAX;
-        c.validate().unwrap();
+        validate(&c).unwrap();
         assert_eq!(
             c.idempotency_retention(),
             std::time::Duration::from_secs(u64::MAX)
@@ -214,7 +224,7 @@ mod tests {
             std::time::Duration::from_secs(24 * 3600)
         );
         c.max_connections = 0;
-        assert!(c.validate().unwrap_err().contains("max_connections"));
+        assert!(validate(&c).unwrap_err().contains("max_connections"));
     }
 
     #[test]

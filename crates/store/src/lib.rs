@@ -54,8 +54,8 @@ impl SqlStore {
     #[tracing::instrument(name = "store.connect", skip_all, fields(url = %config::redact(&config.url)))]
     pub async fn connect(config: &StoreConfig) -> Result<SqlStore> {
         config
-            .validate()
-            .map_err(|m| Error::validation_field("store", m))?;
+            .check()
+            .map_err(|(setting, message)| Error::validation_field(setting, message))?;
         let store = match config
             .backend()
             .map_err(|m| Error::validation_field("store.url", m))?
