@@ -79,7 +79,7 @@ impl StoreConfig {
             "postgres" | "postgresql" => Ok(Backend::Postgres),
             _ => Err(format!(
                 "must start with sqlite: or postgres://, not '{}'",
-                redact(&self.url)
+                custgate_core::redact::url(&self.url)
             )),
         }
     }
@@ -143,15 +143,10 @@ fn check_schema(schema: &str) -> Result<(), String> {
     }
 }
 
-/// The URL with its password replaced, for messages and `Debug`.
-pub(crate) fn redact(url: &str) -> String {
-    custgate_core::redact::url(url).into_owned()
-}
-
 impl fmt::Debug for StoreConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StoreConfig")
-            .field("url", &redact(&self.url))
+            .field("url", &custgate_core::redact::url(&self.url))
             .field("max_connections", &self.max_connections)
             .field("sqlite_synchronous", &self.sqlite_synchronous)
             .field("busy_timeout_ms", &self.busy_timeout_ms)

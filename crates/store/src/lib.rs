@@ -51,7 +51,7 @@ impl fmt::Debug for SqlStore {
 impl SqlStore {
     /// Connects, creating the SQLite file and its directory when missing, and brings the
     /// schema up to date.
-    #[tracing::instrument(name = "store.connect", skip_all, fields(url = %config::redact(&config.url)))]
+    #[tracing::instrument(name = "store.connect", skip_all, fields(url = %custgate_core::redact::url(&config.url)))]
     pub async fn connect(config: &StoreConfig) -> Result<SqlStore> {
         config
             .check()
