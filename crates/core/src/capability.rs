@@ -283,8 +283,8 @@ impl Capability {
     }
 
     /// The `Unsupported` error naming what the backend does not support; every such
-    /// refusal of the planner and of [`Capability`]'s checks reads the same.
-    pub(crate) fn unsupported(what: impl std::fmt::Display) -> Error {
+    /// refusal (the planner's, [`Capability`]'s checks, a client's) reads the same.
+    pub fn unsupported(what: impl std::fmt::Display) -> Error {
         Error::new(
             ErrorKind::Unsupported,
             format!("the backend does not support {what}"),

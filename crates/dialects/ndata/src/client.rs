@@ -492,8 +492,8 @@ impl CustomerStore for Client {
     ) -> Result<Customer, Error> {
         self.capability.check_op(Operation::SetStatus)?;
         if !matches!(status, Status::Active | Status::Inactive) {
-            return Err(Error::unsupported(format!(
-                "the backend does not support status '{}' (NData only knows active and inactive)",
+            return Err(Capability::unsupported(format_args!(
+                "status '{}' (NData only knows active and inactive)",
                 status.as_str()
             )));
         }

@@ -3,7 +3,8 @@
 //! key or filter back into the parameters it sends upstream.
 
 use custgate_core::{
-    eval, CmpOp, Customer, CustomerStore, Error, Field, Filter, Key, Query, TenantId, Value,
+    eval, Capability, CmpOp, Customer, CustomerStore, Error, Field, Filter, Key, Query, TenantId,
+    Value,
 };
 
 use crate::convert::DEFAULT_PHONE_CODE;
@@ -82,16 +83,16 @@ impl Criteria {
             Key::ReferenceNo(v) => c.reference_no = Some(v.trim().to_owned()),
             Key::Mobile(m) => {
                 let national = e164_to_mobile(m).ok_or_else(|| {
-                    Error::unsupported(format!(
-                        "the backend does not support looking up mobile number '{m}': v1core only \
-                         searches Saudi mobile numbers (+966 5…)"
+                    Capability::unsupported(format_args!(
+                        "looking up mobile number '{m}': v1core only searches Saudi mobile \
+                         numbers (+966 5…)"
                     ))
                 })?;
                 c.mobile_number = Some(national.to_owned());
             }
             other => {
-                return Err(Error::unsupported(format!(
-                    "the backend does not support looking customers up by {}",
+                return Err(Capability::unsupported(format_args!(
+                    "looking customers up by {}",
                     other.name()
                 )))
             }
@@ -114,26 +115,18 @@ impl Criteria {
                 value,
             } = f
             else {
-                return Err(Error::unsupported(format!(
-                    "the backend does not support filtering on {f}"
-                )));
+                return Err(Capability::unsupported(format_args!("filtering on {f}")));
             };
             let key = match (field, value) {
                 (Field::Seq, Value::Int(n)) => Key::Seq(*n),
                 (Field::Identification, Value::Text(s)) => Key::Identification(s.clone()),
                 (Field::Mobile, Value::Text(s)) => Key::Mobile(s.clone()),
                 (Field::ReferenceNo, Value::Text(s)) => Key::ReferenceNo(s.clone()),
-                _ => {
-                    return Err(Error::unsupported(format!(
-                        "the backend does not support filtering on {f}"
-                    )))
-                }
+                _ => return Err(Capability::unsupported(format_args!("filtering on {f}"))),
             };
             let c = Criteria::from_key(&key)?;
             out = out.merge(c).ok_or_else(|| {
-                Error::unsupported(format!(
-                    "the backend does not support two conditions on {field} at once"
-                ))
+                Capability::unsupported(format_args!("two conditions on {field} at once"))
             })?;
         }
         Ok(out)
