@@ -20,6 +20,12 @@
 #[cfg(feature = "server")]
 pub use server::*;
 
+/// The header an API key travels in unless configured otherwise, callers' and the
+/// client's alike.
+pub fn default_api_key_header() -> String {
+    "X-Api-Key".to_owned()
+}
+
 #[cfg(feature = "server")]
 mod server {
     use std::collections::HashMap;
@@ -71,16 +77,12 @@ mod server {
         Bearer { tokens: Vec<SharedSecret> },
         /// A key in a header of its own.
         ApiKey {
-            #[serde(default = "default_api_key_header")]
+            #[serde(default = "super::default_api_key_header")]
             header: String,
             keys: Vec<SharedSecret>,
         },
         /// No credentials at all.
         Anonymous,
-    }
-
-    pub fn default_api_key_header() -> String {
-        "X-Api-Key".to_owned()
     }
 
     /// A company's authentication, ready for requests.
@@ -298,14 +300,10 @@ mod client {
             token: SecretString,
         },
         ApiKey {
-            #[serde(default = "default_header")]
+            #[serde(default = "super::default_api_key_header")]
             header: String,
             key: SecretString,
         },
-    }
-
-    fn default_header() -> String {
-        "X-Api-Key".to_owned()
     }
 
     #[cfg(test)]
