@@ -99,14 +99,13 @@ pub use client::ClientConfig;
 
 #[cfg(feature = "client")]
 mod client {
-    use std::fmt;
-
     use custgate_upstream::UpstreamConfig;
     use secrecy::SecretString;
     use serde::Deserialize;
 
-    /// How to reach one company of an upstream Unimicro.
-    #[derive(Clone, Deserialize)]
+    /// How to reach one company of an upstream Unimicro. `Debug` shows the token as
+    /// `[REDACTED]` (`SecretString`'s own).
+    #[derive(Clone, Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
     pub struct ClientConfig {
         pub upstream: UpstreamConfig,
@@ -137,17 +136,6 @@ mod client {
                 company_key: company_key.into(),
                 max_top: default_max_top(),
             }
-        }
-    }
-
-    impl fmt::Debug for ClientConfig {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.debug_struct("ClientConfig")
-                .field("upstream", &self.upstream)
-                .field("token", &"[redacted]")
-                .field("company_key", &self.company_key)
-                .field("max_top", &self.max_top)
-                .finish()
         }
     }
 }
