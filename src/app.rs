@@ -17,7 +17,7 @@ use custgate_http::{ConfigError, DialectSetup, DynDialect, Metrics, TenantSetup}
 use custgate_store::{SqlStore, StoreConfig};
 use custgate_upstream::UpstreamMetrics;
 
-use crate::settings::{BackendSettings, Settings};
+use crate::settings::{tenant_id, BackendSettings, Settings};
 
 type DialectBuilder = fn(&DialectSetup) -> Result<DynDialect, ConfigError>;
 
@@ -73,7 +73,7 @@ impl Application {
         let mut tenants = Vec::new();
         let mut upstreams = Vec::new();
         for (id, t) in &settings.tenants {
-            let id = TenantId::parse(id).map_err(|e| anyhow::anyhow!("tenants.{id}: {e}"))?;
+            let id = tenant_id(id)?;
             let backend: DynStore = match &t.backend {
                 BackendSettings::Embedded => store.clone(),
                 BackendSettings::Upstream(u) => {
@@ -190,11 +190,7 @@ pub fn check(settings: &Settings) -> Result<(), ConfigError> {
     let tenants = settings
         .tenants
         .iter()
-        .map(|(id, t)| {
-            let id = TenantId::parse(id)
-                .map_err(|e| ConfigError::new(format!("tenants.{id}"), e.message().to_owned()))?;
-            Ok((id, stand_in.clone(), t.dialects.clone()))
-        })
+        .map(|(id, t)| Ok((tenant_id(id)?, stand_in.clone(), t.dialects.clone())))
         .collect::<Result<Vec<Tenant>, ConfigError>>()?;
     build_dialects(settings, &tenants).map(drop)
 }

@@ -116,6 +116,13 @@ const DEV_SECRETS: &[&str] = &[
     "$argon2id$v=19$m=19456,t=2,p=1$I1+vLcTjLHhh6c8b9p62jQ$GGbqF/8lifYJc+0Bi0Zw6i6KfezXLf032PTDynQlO7U",
 ];
 
+/// The tenant id of a `[tenants.<id>]` key. Loading checks every key, so after
+/// [`Settings::load`] it does not fail.
+pub fn tenant_id(key: &str) -> Result<TenantId, ConfigError> {
+    TenantId::parse(key)
+        .map_err(|e| ConfigError::new(format!("tenants.{key}"), e.message().to_owned()))
+}
+
 /// A configuration file's syntax error without the lines of the file it quotes (which may
 /// hold a secret): the message, line and column stay.
 fn without_source(e: &config::ConfigError) -> String {
@@ -176,8 +183,7 @@ impl Settings {
             }
         }
         for (id, t) in &self.tenants {
-            let tenant = TenantId::parse(id)
-                .map_err(|e| ConfigError::new(format!("tenants.{id}"), e.message().to_owned()))?;
+            let tenant = tenant_id(id)?;
             if let BackendSettings::Upstream(u) = &t.backend {
                 // Builds the client (no call is made) to check its section.
                 custgate_gateway::connect(&tenant, u, &custgate_gateway::Ledger::in_memory())
