@@ -67,6 +67,17 @@ const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUME
     .remove(b'_')
     .remove(b'~');
 
+/// The compiled `custgate` binary, from the repository root, with `--config CONFIG` and
+/// `args`, and without the caller's `RUST_LOG`.
+pub fn custgate(config: &str, args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_custgate"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["--config", config])
+        .args(args)
+        .env_remove("RUST_LOG");
+    c
+}
+
 /// Percent-encodes a path segment or a query value.
 pub fn encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()

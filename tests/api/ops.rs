@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::helpers::{spawn_app, test_settings};
+use crate::helpers::{custgate, spawn_app, test_settings};
 
 #[tokio::test]
 async fn health_and_readiness_answer() {
@@ -110,12 +110,9 @@ fn start_binary(port: u16, db: &std::path::Path) -> Child {
 
 /// The custgate binary serving the default configuration on `port` with its store in `db`.
 fn binary(port: u16, db: &std::path::Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_custgate"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["--config", "config/default.toml", "serve"])
-        .env("CUSTGATE__SERVER__BIND", format!("127.0.0.1:{port}"))
+    let mut c = custgate("config/default.toml", &["serve"]);
+    c.env("CUSTGATE__SERVER__BIND", format!("127.0.0.1:{port}"))
         .env("CUSTGATE__STORE__URL", format!("sqlite://{}", db.display()))
-        .env_remove("RUST_LOG")
         .stderr(Stdio::null());
     c
 }
@@ -208,15 +205,10 @@ fn the_facade_over_upstreams_example_is_valid() {
 /// Runs `custgate --config CONFIG check-config` with `env` set: whether it passed, and
 /// what it said.
 fn check_config(config: &str, env: &[(&str, &str)]) -> (bool, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_custgate"));
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["--config", config, "check-config"])
-        .env_remove("RUST_LOG");
-    for (var, value) in env {
-        command.env(var, value);
-    }
-    let out = command.output().expect("the custgate binary runs");
+    let out = custgate(config, &["check-config"])
+        .envs(env.iter().copied())
+        .output()
+        .expect("the custgate binary runs");
     let said = String::from_utf8_lossy(if out.status.success() {
         &out.stdout
     } else {

@@ -3,12 +3,11 @@
 //! round, on the real store; tokens come from the login route and from the CLI.
 
 use std::path::Path;
-use std::process::Command;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, test_settings, TestApp};
+use crate::helpers::{custgate, spawn_app, test_settings, TestApp};
 
 const FACADE: &str = "/unified/v1/customers";
 const SEED_CREATE: &str =
@@ -323,18 +322,12 @@ async fn tenants_stay_apart_through_every_door() {
 
 #[tokio::test]
 async fn the_cli_prints_a_token_the_gateway_accepts() {
-    let out = Command::new(env!("CARGO_BIN_EXE_custgate"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "--config",
-            "config/default.toml",
-            "token",
-            "tenant",
-            "--tenant",
-            "acme",
-        ])
-        .output()
-        .expect("the custgate binary runs");
+    let out = custgate(
+        "config/default.toml",
+        &["token", "tenant", "--tenant", "acme"],
+    )
+    .output()
+    .expect("the custgate binary runs");
     assert!(
         out.status.success(),
         "{}",
