@@ -136,10 +136,11 @@ fn typed<T: DeserializeOwned>(section: &serde_json::Value, path: &str) -> Result
         if message.starts_with("invalid type: integer, expected a string")
             || message.starts_with("invalid type: boolean, expected a string")
         {
-            // A CUSTGATE__… override of digits (or true/false) arrives as a number.
+            // A CUSTGATE__… override of digits (or true/false) arrives as a number (or a
+            // boolean), whichever setting it is for.
             message.push_str(
-                "; a secret of digits set through a CUSTGATE__ variable is read as a \
-                 number: give it through `<key>_env` or `<key>_file`",
+                "; a value of digits or true/false set through a CUSTGATE__ variable is read \
+                 as a number or a boolean: give it through `<key>_env` or `<key>_file`",
             );
         }
         setup_error(path, message)
