@@ -228,6 +228,11 @@ pub struct Capability {
     pub delete: bool,
     pub set_status: bool,
     pub find: FindCapability,
+    /// Every phone the backend holds is a mobile (the tenant API's one `CusMobile`, a
+    /// v1core row's two mobile numbers), so its lookup by mobile ([`Key::Mobile`]) finds
+    /// every customer with a phone of that number: the planner looks an `eq` on
+    /// `phones.number` up that way too.
+    pub phones_are_mobiles: bool,
     pub filter: FilterCapability,
     /// Fields the backend can sort on; empty means it cannot sort.
     pub sort_fields: Vec<Field>,
@@ -257,6 +262,7 @@ impl Capability {
             delete: true,
             set_status: true,
             find: FindCapability::ALL,
+            phones_are_mobiles: false,
             filter: FilterCapability {
                 and: true,
                 or: true,

@@ -13,8 +13,9 @@
 //!    backend cannot combine filters with `and`), the others stay local. Any other filter
 //!    is pushed whole or kept whole.
 //! 3. A lookup-only backend (`list == false`) answers a query only through a lookup: of
-//!    the conjuncts that are an `eq` on a key it can find by ([`Key::to_filter`]'s form),
-//!    the most selective (seq, then number, external id, reference number,
+//!    the conjuncts that are an `eq` on a key it can find by ([`Key::to_filter`]'s form;
+//!    an `eq` on `phones.number` is a mobile's when every phone the backend holds is a
+//!    mobile, [`Capability::phones_are_mobiles`]), the most selective (seq, then number, external id, reference number,
 //!    identification, email, mobile, name; the first of equals) is sent as
 //!    [`Fetch::Find`] and the whole query runs locally over the customers found.
 //!    Without such a conjunct the query is refused: "the backend does not support listing
@@ -408,8 +409,9 @@ fn sort_supported(cap: &Capability, sort: &[SortKey]) -> bool {
         && sort.iter().all(|k| cap.sort_fields.contains(&k.field))
 }
 
-/// The key a conjunct looks up, when it is exactly [`Key::to_filter`] of one.
-fn key_of(f: &Filter) -> Option<Key> {
+/// The key a conjunct looks up, when it is exactly [`Key::to_filter`] of one, or an `eq`
+/// on `phones.number` on a backend whose phones are all mobiles (a lookup by mobile).
+fn key_of(cap: &Capability, f: &Filter) -> Option<Key> {
     let Filter::Compare {
         field,
         op: CmpOp::Eq,
@@ -432,6 +434,11 @@ fn key_of(f: &Filter) -> Option<Key> {
         Field::Email => Key::Email(s.clone()),
         Field::Mobile => Key::Mobile(s.clone()),
         Field::Identification => Key::Identification(s.clone()),
+        Field::Phone if cap.phones_are_mobiles => {
+            let key = Key::Mobile(s.clone());
+            // Keys are looked up trimmed, as below.
+            return (s.trim() == s).then_some(key);
+        }
         _ => return None,
     };
     // Keys are looked up trimmed: only a trimmed literal finds exactly what the conjunct
@@ -448,7 +455,7 @@ fn lookup<'a>(
 ) -> Option<Plan> {
     let key = candidates
         .into_iter()
-        .filter_map(key_of)
+        .filter_map(|f| key_of(cap, f))
         .filter(|k| cap.find.supports(k))
         .min_by_key(selectivity)?;
     Some(Plan::new(Fetch::Find(key), Local::Run(q.clone()), false))
@@ -1052,6 +1059,37 @@ mod tests {
             plan(&cap, &q).unwrap().fetch,
             Fetch::Find(Key::Name("Jo".into()))
         );
+    }
+
+    #[test]
+    fn a_phone_number_is_looked_up_as_a_mobile_only_where_every_phone_is_one() {
+        let mut cap = Capability {
+            get: true,
+            find: FindCapability {
+                mobile: true,
+                ..FindCapability::default()
+            },
+            ..Capability::default()
+        };
+        let q = Query::filtered(eq(Field::Phone, Value::text("+966568617084")));
+        // A lookup by mobile would miss a plain phone of the number.
+        assert_eq!(
+            plan(&cap, &q).unwrap_err().message(),
+            "the backend does not support listing customers"
+        );
+        cap.phones_are_mobiles = true;
+        check(
+            &cap,
+            &q,
+            "pushed: find(mobile '+966568617084'); \
+             local: filter(phones.number eq '+966568617084')",
+        );
+        let untrimmed = Query::filtered(eq(Field::Phone, Value::text("+966568617084 ")));
+        assert!(plan(&cap, &untrimmed).is_err());
+        // A listing backend looks it up too when it cannot filter on it.
+        cap.list = true;
+        let p = plan(&cap, &q).unwrap();
+        assert_eq!(p.fetch, Fetch::Find(Key::Mobile("+966568617084".into())));
     }
 
     #[test]

@@ -397,6 +397,7 @@ fn offered(view: &Capability) -> Capability {
         } else {
             view.find
         },
+        phones_are_mobiles: view.phones_are_mobiles,
         filter: if list {
             full.filter
         } else {

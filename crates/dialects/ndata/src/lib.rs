@@ -60,6 +60,7 @@ pub fn capability(max_take: u32) -> Capability {
             external_id: true,
             ..FindCapability::default()
         },
+        phones_are_mobiles: false,
         filter: FilterCapability {
             and: true,
             or: false,

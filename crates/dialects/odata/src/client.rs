@@ -109,6 +109,7 @@ pub fn capability(max_top: usize) -> Capability {
             seq: true,
             ..FindCapability::default()
         },
+        phones_are_mobiles: false,
         filter: FilterCapability {
             and: true,
             or: true,

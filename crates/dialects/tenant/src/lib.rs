@@ -59,6 +59,8 @@ pub fn capability() -> Capability {
             seq: true,
             ..FindCapability::default()
         },
+        // A record's one phone is its `CusMobile`.
+        phones_are_mobiles: true,
         filter: FilterCapability {
             and: true,
             or: false,
@@ -73,6 +75,8 @@ pub fn capability() -> Capability {
                     },
                 ),
                 (Field::Mobile, eq),
+                // A tenant record's one phone is its `CusMobile`: any phone's number is it.
+                (Field::Phone, eq),
                 (Field::Kind, eq),
                 (Field::Email, eq),
                 (Field::DefaultEmail, eq),

@@ -322,7 +322,8 @@ impl ListParams {
                 op: CmpOp::Eq,
                 value,
             } => match field {
-                Field::Mobile => {
+                // A record's one phone is its `CusMobile`, so any phone's number is it.
+                Field::Mobile | Field::Phone => {
                     let v = local_mobile(&text(value)?).into_owned();
                     set(&mut self.cus_mobile, v, *field)
                 }

@@ -146,3 +146,20 @@ proptest! {
         }
     }
 }
+
+/// A tenant record's one phone is its `CusMobile`, so an `eq` on any phone's number is
+/// sent as `CusMobile` too (in the local form), and the capability says so.
+#[test]
+fn a_phone_number_is_sent_as_cus_mobile() {
+    use custgate_core::{CmpOp, Filter, Value};
+    let q = Query::filtered(Filter::Compare {
+        field: Field::Phone,
+        op: CmpOp::Eq,
+        value: Value::text("+966555555555"),
+    });
+    let p = ListParams::from_query(&q).unwrap();
+    assert_eq!(p.cus_mobile.as_deref(), Some("0555555555"));
+    let cap = custgate_tenant::capability();
+    assert!(cap.filter.ops(Field::Phone).eq && cap.phones_are_mobiles);
+    cap.check_query(&q).unwrap();
+}

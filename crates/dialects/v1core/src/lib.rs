@@ -49,6 +49,8 @@ pub fn capability() -> Capability {
             reference_no: true,
             ..FindCapability::default()
         },
+        // A row's phones are its `mobileNumber` and `additionalMobileNumber`.
+        phones_are_mobiles: true,
         ..Capability::default()
     }
 }

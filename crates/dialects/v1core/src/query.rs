@@ -61,8 +61,22 @@ impl Criteria {
     }
 
     /// The AND of every criterion; `None` without any.
+    ///
+    /// `mobileNumber` matches any phone of that number (`phones.number`), not only the
+    /// phones of kind mobile: a row shows a plain phone too (as `additionalMobileNumber`),
+    /// and a number the API can search (`+966 5…`) is a mobile by the Saudi numbering
+    /// plan, whatever kind the system that wrote it gave it (NData's one `phone` has none).
+    /// Its key ([`Criteria::keys`]) stays [`Key::Mobile`]: a lookup-only backend is a
+    /// v1core system, whose phones are all mobiles.
     pub fn to_filter(&self) -> Option<Filter> {
-        Filter::all(self.keys().iter().map(Key::to_filter))
+        Filter::all(self.keys().into_iter().map(|key| match key {
+            Key::Mobile(number) => Filter::Compare {
+                field: Field::Phone,
+                op: CmpOp::Eq,
+                value: Value::text(number.trim()),
+            },
+            key => key.to_filter(),
+        }))
     }
 
     /// The canonical query: the filter, ordered by `seq`, at most `limit` rows.
@@ -101,7 +115,8 @@ impl Criteria {
     }
 
     /// The criteria of a canonical filter that is an AND of equalities on `seq`,
-    /// `identifications.value`, `phones.mobile` and `reference_no` (each at most once).
+    /// `identifications.value`, `phones.mobile` (or `phones.number`: every phone a v1core
+    /// row holds is a mobile) and `reference_no` (each at most once).
     pub fn from_filter(filter: &Filter) -> Result<Criteria, Error> {
         let parts: &[Filter] = match filter {
             Filter::And(v) => v,
@@ -120,7 +135,7 @@ impl Criteria {
             let key = match (field, value) {
                 (Field::Seq, Value::Int(n)) => Key::Seq(*n),
                 (Field::Identification, Value::Text(s)) => Key::Identification(s.clone()),
-                (Field::Mobile, Value::Text(s)) => Key::Mobile(s.clone()),
+                (Field::Mobile | Field::Phone, Value::Text(s)) => Key::Mobile(s.clone()),
                 (Field::ReferenceNo, Value::Text(s)) => Key::ReferenceNo(s.clone()),
                 _ => return Err(Capability::unsupported(format_args!("filtering on {f}"))),
             };
@@ -221,7 +236,7 @@ mod tests {
         let f = seed().to_filter().unwrap();
         assert_eq!(
             f.to_string(),
-            "(seq eq 54218 and identifications.value eq '2103232123' and phones.mobile eq \
+            "(seq eq 54218 and identifications.value eq '2103232123' and phones.number eq \
              '+966568617084' and reference_no eq '333215')"
         );
         let one = Criteria {
@@ -229,9 +244,10 @@ mod tests {
             ..Criteria::default()
         };
         assert_eq!(
-            one.to_filter().unwrap(),
-            Key::Mobile("+966568617084".into()).to_filter()
+            one.to_filter().unwrap().to_string(),
+            "phones.number eq '+966568617084'"
         );
+        assert_eq!(one.keys(), vec![Key::Mobile("+966568617084".into())]);
         assert_eq!(Criteria::default().to_filter(), None);
     }
 

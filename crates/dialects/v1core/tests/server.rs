@@ -12,7 +12,8 @@ use actix_web::{test as awtest, App};
 use common::server::*;
 use common::*;
 use custgate_core::{
-    CreateOptions, Customer, CustomerStore, DynStore, Error, ErrorKind, FindCapability, MemoryStore,
+    CreateOptions, Customer, CustomerStore, DynStore, Error, ErrorKind, FindCapability,
+    MemoryStore, Phone, PhoneKind,
 };
 use custgate_http::DialectSetup;
 use serde_json::{json, Value};
@@ -206,6 +207,46 @@ async fn criteria_are_and_ed_and_no_match_is_an_empty_array() {
     assert_eq!((res.status, res.json()), (StatusCode::OK, json!([])));
     let res = get(&app, "companyCode=jtc&lang=ar&mobileNumber=500000000", DEMO).await;
     assert_eq!((res.status, res.text.as_str()), (StatusCode::OK, "[]"));
+}
+
+/// A Saudi mobile number stored as a plain phone (NData's one `phone` has no kind;
+/// Unimicro may file a mobile as type 150101) is found by the number its row shows.
+#[actix_rt::test]
+async fn a_mobile_number_finds_a_phone_of_any_kind() {
+    let store = Arc::new(MemoryStore::new());
+    let plain = |number: &str| Phone {
+        kind: PhoneKind::Phone,
+        number: number.into(),
+        ..Phone::default()
+    };
+    let mut only_plain = sample_customer();
+    only_plain.phones = vec![plain("+966551112222")];
+    let mut second = sample_customer();
+    second.reference_no = Some("2".into());
+    second.phones.push(plain("+966553334444"));
+    let mut seqs = Vec::new();
+    for c in [only_plain, second] {
+        let c = store
+            .create(&tenant("demo"), c, CreateOptions::default())
+            .await
+            .unwrap();
+        seqs.push(c.seq.unwrap());
+    }
+    let app = service(&dev_setup(store)).await;
+    for (number, seq) in [("551112222", seqs[0]), ("553334444", seqs[1])] {
+        let res = get(
+            &app,
+            &format!("companyCode=jtc&lang=en&mobileNumber={number}"),
+            DEMO,
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let rows = res.json();
+        assert_eq!(rows.as_array().map(Vec::len), Some(1), "{number}: {rows}");
+        assert_eq!(rows[0]["customerId"], json!(seq));
+        // The row shows the number it was found by.
+        assert_eq!(rows[0]["additionalMobileNumber"], json!(number), "{rows}");
+    }
 }
 
 #[actix_rt::test]
