@@ -458,3 +458,100 @@ async fn rights_versions_and_tenants_hold_end_to_end() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// A number written here, where a phone has no kind, is the customer's phone on every
+/// front: the tenant API's `cusMobile` (and its `CusMobile` filter), v1core's
+/// `mobileNumber` (and its lookup), ManEx's `PHONE`. An edit through the tenant API then
+/// changes that phone, not a second one.
+#[tokio::test]
+async fn a_phone_written_here_is_the_customers_number_on_every_front() {
+    let app = spawn_app().await;
+    let token = login(&app, "demo", "demo").await;
+    let body = json!({"id": "nd-phone-1", "firstName": "Huda", "lastName": "Saleh",
+        "phone": "+966551112222", "isActive": true});
+    let (status, created) = ndata(
+        &app,
+        reqwest::Method::POST,
+        &token,
+        "/customers",
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created:#}");
+
+    // The tenant API: shown and found in the local form.
+    let tenant_token = custgate_tenant::issue_dev_token(
+        &crate::helpers::test_settings(std::path::Path::new("unused")).dialect_section("tenant"),
+        "demo",
+    )
+    .unwrap();
+    let (status, rows) = ndata(
+        &app,
+        reqwest::Method::GET,
+        &tenant_token,
+        "/api/customer?CusMobile=0551112222",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{rows:#}");
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows:#}");
+    assert_eq!(rows[0]["cusMobile"], "0551112222");
+    let name = rows[0]["cusName"].as_str().unwrap().to_owned();
+    let cus_id = rows[0]["cusId"].clone();
+
+    // v1core: found by the number, shown as the mobile.
+    let (status, rows) = ndata(
+        &app,
+        reqwest::Method::GET,
+        "dev-v1core-demo",
+        "/v1/core/customer?companyCode=jtc&lang=en&mobileNumber=551112222",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{rows:#}");
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows:#}");
+    assert_eq!(rows[0]["mobileNumber"], "551112222");
+    assert_eq!(rows[0]["additionalMobileNumber"], Value::Null);
+
+    // ManEx: PHONE.
+    let (status, manex) = ndata(
+        &app,
+        reqwest::Method::GET,
+        "unused",
+        &format!(
+            "/API/Customer/Get/DEVKEY0001?CustNumOrName={}",
+            name.replace(' ', "%20")
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        manex["ResponseObject"]["PHONE"], "+966551112222",
+        "{manex:#}"
+    );
+
+    // An edit through the tenant API changes that phone: NData still has one.
+    let (status, record) = ndata(
+        &app,
+        reqwest::Method::PUT,
+        &tenant_token,
+        &format!("/api/customer/{cus_id}"),
+        Some(
+            &json!({"cusName": name, "cusMobile": "0553334444", "cusType": "B2C",
+            "idType": "NAT", "idNo": "1000000001", "bldgNo": "1", "street": "King Fahd Road",
+            "city": "Riyadh", "postalCode": "12345"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{record:#}");
+    let (_, after) = ndata(
+        &app,
+        reqwest::Method::GET,
+        &token,
+        "/customers/nd-phone-1",
+        None,
+    )
+    .await;
+    assert_eq!(after["phone"], "+966553334444", "{after:#}");
+}

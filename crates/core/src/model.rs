@@ -364,6 +364,21 @@ impl Customer {
             .or_else(|| self.phones.iter().position(of_kind))
     }
 
+    /// The position of the phone a dialect with one voice number of `kind` (phone or
+    /// mobile) shows and writes: the default (or first) phone of that kind, else the
+    /// default (or first) of the other voice kind; never a fax. A customer whose only
+    /// number is a mobile still has it shown in a `PHONE` field, and one whose only number
+    /// is a plain phone (NData's has no kind) in a mobile field.
+    pub fn voice_index(&self, kind: PhoneKind) -> Option<usize> {
+        let other = match kind {
+            PhoneKind::Phone => PhoneKind::Mobile,
+            PhoneKind::Mobile => PhoneKind::Phone,
+            PhoneKind::Fax => return self.phone_index(Some(PhoneKind::Fax)),
+        };
+        self.phone_index(Some(kind))
+            .or_else(|| self.phone_index(Some(other)))
+    }
+
     /// The default (or first) email address.
     pub fn default_email(&self) -> Option<&Email> {
         self.email_index().map(|i| &self.emails[i])
@@ -569,6 +584,27 @@ mod tests {
             ..Email::default()
         });
         assert_eq!(c.email_index(), Some(0));
+    }
+
+    #[test]
+    fn a_voice_number_falls_back_to_the_other_voice_kind_never_to_a_fax() {
+        let phone = |kind, number: &str| Phone {
+            kind,
+            number: number.into(),
+            ..Phone::default()
+        };
+        let mut c = Customer::new();
+        c.phones = vec![phone(PhoneKind::Fax, "+1"), phone(PhoneKind::Mobile, "+2")];
+        assert_eq!(c.voice_index(PhoneKind::Mobile), Some(1));
+        assert_eq!(c.voice_index(PhoneKind::Phone), Some(1));
+        c.phones.push(phone(PhoneKind::Phone, "+3"));
+        assert_eq!(c.voice_index(PhoneKind::Phone), Some(2));
+        assert_eq!(c.voice_index(PhoneKind::Mobile), Some(1));
+        c.phones.remove(1);
+        assert_eq!(c.voice_index(PhoneKind::Mobile), Some(1));
+        c.phones.remove(1);
+        assert_eq!(c.voice_index(PhoneKind::Mobile), None);
+        assert_eq!(c.voice_index(PhoneKind::Fax), Some(0));
     }
 
     #[test]

@@ -121,8 +121,8 @@ pub fn to_record(c: &Customer) -> Record {
     let text = |s: &Option<String>| Value::String(s.clone().unwrap_or_default());
     let phone = |kind| {
         Value::String(
-            c.phone_of(kind)
-                .map(|p| p.number.clone())
+            c.voice_index(kind)
+                .map(|i| c.phones[i].number.clone())
                 .unwrap_or_default(),
         )
     };
@@ -392,10 +392,11 @@ fn set_ext(c: &mut Customer, key: &str, value: Option<Value>) {
     }
 }
 
-/// Sets (or with `None` removes) the phone of one kind that `PHONE`/`FAX` show: the
-/// default (or first) of the kind keeps its place and flags; other kinds are untouched.
+/// Sets (or with `None` removes) the phone that `PHONE`/`FAX` show
+/// ([`Customer::voice_index`]: `PHONE` is the default or first plain phone, else mobile):
+/// it keeps its place, kind and flags; the other phones are untouched.
 fn set_phone(c: &mut Customer, kind: PhoneKind, number: Option<&str>) {
-    let shown = c.phone_index(Some(kind));
+    let shown = c.voice_index(kind);
     match (number, shown) {
         (Some(n), Some(i)) => {
             let p = &mut c.phones[i];
@@ -413,7 +414,10 @@ fn set_phone(c: &mut Customer, kind: PhoneKind, number: Option<&str>) {
                 ..Phone::default()
             });
         }
-        (None, _) => c.phones.retain(|p| p.kind != kind),
+        (None, Some(i)) => {
+            c.phones.remove(i);
+        }
+        (None, None) => {}
     }
 }
 
@@ -472,14 +476,33 @@ mod tests {
             number: "+4711".into(),
             ..Phone::default()
         });
-        set_phone(&mut c, PhoneKind::Phone, Some("555"));
+        // A customer whose only number is a mobile shows it as PHONE, and an edit of
+        // PHONE changes that mobile's number.
+        assert_eq!(to_record(&c).body.phone.as_deref(), Some("+4711"));
+        set_phone(&mut c, PhoneKind::Phone, Some("+4712"));
+        assert_eq!(c.phones.len(), 1);
+        assert_eq!(
+            (c.phones[0].kind, c.phones[0].number.as_str()),
+            (PhoneKind::Mobile, "+4712")
+        );
         set_phone(&mut c, PhoneKind::Fax, Some("556"));
         let r = to_record(&c);
-        assert_eq!(r.body.phone.as_deref(), Some("555"));
+        assert_eq!(r.body.phone.as_deref(), Some("+4712"));
         assert_eq!(r.body.fax.as_deref(), Some("556"));
+        // A plain phone comes first.
+        c.phones.push(Phone {
+            kind: PhoneKind::Phone,
+            number: "555".into(),
+            ..Phone::default()
+        });
+        assert_eq!(to_record(&c).body.phone.as_deref(), Some("555"));
+        // Clearing PHONE removes the phone it showed; the next voice number shows.
         set_phone(&mut c, PhoneKind::Phone, None);
         assert_eq!(c.phones.len(), 2);
+        assert_eq!(to_record(&c).body.phone.as_deref(), Some("+4712"));
+        set_phone(&mut c, PhoneKind::Phone, None);
         assert_eq!(to_record(&c).body.phone.as_deref(), Some(""));
+        assert_eq!(to_record(&c).body.fax.as_deref(), Some("556"));
     }
 
     #[test]

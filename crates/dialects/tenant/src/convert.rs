@@ -180,10 +180,8 @@ fn extension<'a>(c: &'a Customer, key: &str) -> Option<&'a Value> {
 pub fn apply(body: &CustomerBody, c: &mut Customer) {
     c.name.display = clean(&body.cus_name);
 
-    match (
-        clean(&body.cus_mobile),
-        c.phone_index(Some(PhoneKind::Mobile)),
-    ) {
+    // `cusMobile` is the customer's voice number: the default mobile, else plain phone.
+    match (clean(&body.cus_mobile), c.voice_index(PhoneKind::Mobile)) {
         (Some(raw), idx) => {
             let (number, country_code) = canonical_mobile(&raw);
             match idx {
@@ -324,7 +322,7 @@ pub fn to_body(c: &Customer) -> CustomerBody {
     CustomerBody {
         cus_name: c.display_name().as_deref().and_then(text),
         cus_mobile: c
-            .phone_index(Some(PhoneKind::Mobile))
+            .voice_index(PhoneKind::Mobile)
             .and_then(|i| text(&local_mobile(c.phones[i].number.trim()))),
         cus_type,
         id_type,
@@ -540,6 +538,32 @@ mod tests {
         );
         assert_eq!(c.tax.vat, None);
         assert_eq!(c.kind, None);
+    }
+
+    #[test]
+    fn a_customer_without_a_mobile_shows_its_plain_phone_never_its_fax() {
+        let phone = |kind, number: &str| Phone {
+            kind,
+            number: number.into(),
+            ..Phone::default()
+        };
+        let mut c = Customer::new();
+        c.phones = vec![phone(PhoneKind::Fax, "+966112223333")];
+        assert_eq!(to_body(&c).cus_mobile, None);
+        c.phones.push(phone(PhoneKind::Phone, "+966551112222"));
+        assert_eq!(to_body(&c).cus_mobile.as_deref(), Some("0551112222"));
+        // A write changes that phone, and keeps its kind and the fax.
+        let mut body = to_body(&c);
+        body.cus_mobile = Some("0553334444".into());
+        apply(&body, &mut c);
+        assert_eq!(c.phones.len(), 2);
+        assert_eq!(
+            (c.phones[1].kind, c.phones[1].number.as_str()),
+            (PhoneKind::Phone, "+966553334444")
+        );
+        // A mobile comes first.
+        c.phones.push(phone(PhoneKind::Mobile, "+966554445555"));
+        assert_eq!(to_body(&c).cus_mobile.as_deref(), Some("0554445555"));
     }
 
     #[test]

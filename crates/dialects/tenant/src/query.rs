@@ -2,7 +2,7 @@
 //!
 //! Parameter names and `SortBy` values match without regard to case. Filters are
 //! AND-ed: `CusName` is a case-insensitive contains on the display name, `CusMobile`
-//! equality on a mobile number (the local form `05xxxxxxxx` is accepted), `CusType`
+//! equality on any phone's number (the local form `05xxxxxxxx` is accepted), `CusType`
 //! `B2B`/`B2C` equality on the kind, `Email` equality on the default email, `IdNo`
 //! equality on any identification value, `VatNo` equality on the VAT number. Empty values
 //! are no filter. A parameter the list does not know is refused (400, naming it), where
@@ -235,7 +235,9 @@ impl ListParams {
             });
         }
         if let Some(m) = &self.cus_mobile {
-            filters.push(eq(Field::Mobile, &canonical_mobile(m).0));
+            // Any phone's number: a record shows a plain phone as `cusMobile` when the
+            // customer has no mobile (NData's one phone has no kind).
+            filters.push(eq(Field::Phone, &canonical_mobile(m).0));
         }
         if let Some(k) = self.cus_type {
             filters.push(eq(Field::Kind, k.as_str()));

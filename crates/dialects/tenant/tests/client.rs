@@ -179,6 +179,7 @@ async fn lists_match_the_reference_evaluator() {
         Some(text("E")),
         Some(eq(Field::Mobile, "+966553333333")),
         Some(eq(Field::Mobile, "+4712345678")),
+        Some(eq(Field::Phone, "+966553333333")),
         Some(eq(Field::Kind, "company")),
         Some(eq(Field::Kind, "person")),
         Some(eq(Field::Email, "eve@example.com")),

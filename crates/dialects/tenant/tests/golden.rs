@@ -145,7 +145,8 @@ fn seed_list_queries_parse_to_the_documented_canonical_queries() {
             10,
         ),
         (
-            Some(eq(Field::Mobile, "+966555555555")),
+            // Any phone's number: a record shows a plain phone when it has no mobile.
+            Some(eq(Field::Phone, "+966555555555")),
             by_seq.clone(),
             0,
             10,

@@ -195,10 +195,11 @@ pub fn main_address(c: &Customer) -> Option<&Address> {
         .or_else(|| c.addresses.first())
 }
 
-/// The index of the mobile the row shows in `mobileNumber`: the default mobile, else the
-/// first.
+/// The index of the phone the row shows in `mobileNumber`: the customer's voice number
+/// ([`Customer::voice_index`]), the default (else first) mobile, else plain phone (a
+/// number written where phones have no kind, NData's, is still the customer's mobile).
 fn primary_mobile_index(c: &Customer) -> Option<usize> {
-    c.phone_index(Some(PhoneKind::Mobile))
+    c.voice_index(PhoneKind::Mobile)
 }
 
 pub fn primary_mobile(c: &Customer) -> Option<&Phone> {
