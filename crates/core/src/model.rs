@@ -379,6 +379,16 @@ impl Customer {
             .or_else(|| self.phone_index(Some(other)))
     }
 
+    /// The position of the default (or first) phone that is not a fax, of either voice
+    /// kind: what a dialect with one phone of no kind (NData's) shows and writes.
+    pub fn default_voice_index(&self) -> Option<usize> {
+        let voice = |p: &Phone| p.kind != PhoneKind::Fax;
+        self.phones
+            .iter()
+            .position(|p| voice(p) && p.default)
+            .or_else(|| self.phones.iter().position(voice))
+    }
+
     /// The default (or first) email address.
     pub fn default_email(&self) -> Option<&Email> {
         self.email_index().map(|i| &self.emails[i])
@@ -605,6 +615,16 @@ mod tests {
         c.phones.remove(1);
         assert_eq!(c.voice_index(PhoneKind::Mobile), None);
         assert_eq!(c.voice_index(PhoneKind::Fax), Some(0));
+        assert_eq!(c.default_voice_index(), None);
+        c.phones[0].default = true;
+        c.phones.push(phone(PhoneKind::Mobile, "+4"));
+        c.phones.push(Phone {
+            default: true,
+            ..phone(PhoneKind::Phone, "+5")
+        });
+        assert_eq!(c.default_voice_index(), Some(2));
+        c.phones[2].default = false;
+        assert_eq!(c.default_voice_index(), Some(1));
     }
 
     #[test]

@@ -108,7 +108,7 @@ pub fn to_wire(c: &Customer, now: DateTime<Utc>) -> wire::Customer {
         gender: c.locale.gender.as_deref().map(gender_to_wire),
         birth_date: c.locale.birth_date,
         email: c.default_email().map(|e| e.address.clone()),
-        phone: c.default_phone().map(|p| p.number.clone()),
+        phone: c.default_voice_index().map(|i| c.phones[i].number.clone()),
         is_company: Some(c.kind == Some(CustomerKind::Company)),
         company,
         address: c
@@ -359,9 +359,10 @@ fn set_default_email(c: &mut Customer, address: Option<String>) {
     }
 }
 
-/// NData's `phone` is the default (or first) phone, handled like `email`.
+/// NData's `phone` is the default (or first) phone that is not a fax, handled like
+/// `email`.
 fn set_default_phone(c: &mut Customer, number: Option<String>) {
-    match (c.phone_index(None), number) {
+    match (c.default_voice_index(), number) {
         (Some(i), Some(n)) => c.phones[i].number = n,
         (None, Some(n)) => c.phones.push(Phone {
             kind: PhoneKind::Phone,
@@ -571,6 +572,25 @@ mod tests {
         assert_eq!(w.full_name.as_deref(), Some("John Q Doe"));
         assert_eq!(w.email.as_deref(), Some("b@x.sk"));
         assert_eq!(merge(&w, &stored, now()), stored);
+    }
+
+    #[test]
+    fn the_phone_is_never_a_fax() {
+        let mut stored = Customer::new();
+        stored.phones.push(Phone {
+            kind: PhoneKind::Fax,
+            number: "+421211".into(),
+            default: true,
+            ..Phone::default()
+        });
+        let mut w = to_wire(&stored, now());
+        assert_eq!(w.phone, None);
+        // A phone written here is added beside the fax, not over it.
+        w.phone = Some("+421900".into());
+        let merged = merge(&w, &stored, now());
+        assert_eq!(merged.phones.len(), 2);
+        assert_eq!(merged.phones[0].number, "+421211");
+        assert_eq!(to_wire(&merged, now()).phone.as_deref(), Some("+421900"));
     }
 
     #[test]
