@@ -56,6 +56,9 @@ rps_cpu() {
   USER_PROXY=$(per_request "$(( $(ticks user ${PROXY_PIDS:-}) - pu0 ))" "$r")
   CPU_UP=$(per_request "$(( $(ticks all "$UP_PID") - u0 ))" "$r")
   RPS=$r
+  # The share of one core the upstream (one worker) was busy: near 100%, it is the
+  # bottleneck, and no proxy in front of it can answer more requests.
+  UP_BUSY=$(awk -v r="$r" -v u="$CPU_UP" 'BEGIN { printf "%.0f", r * u / 1e4 }')
 }
 warm() { wrk -t2 -c"$CONNS" -d"${WARMUP}s" "$@" >/dev/null; }
 lat() { target/release/examples/load-rate "$1" "$RATE" "$DURATION" "${@:2}"; }
@@ -71,10 +74,10 @@ ratios=()
 floor_ratios=()
 cpu_rows=()
 for round in $(seq 1 "$ROUNDS"); do
-  PROXY_PIDS="" rps_cpu "${UP_AUTH[@]}" "$DIRECT_URL"; direct_rps=$RPS; cpu_rows+=("$round direct - - $CPU_UP")
-  PROXY_PIDS="$NGINX_PIDS" rps_cpu "${UP_AUTH[@]}" "$NGINX_URL"; nginx_rps=$RPS; cpu_rows+=("$round nginx $CPU_PROXY $USER_PROXY $CPU_UP")
-  PROXY_PIDS="$GW_PID" rps_cpu "${GW_AUTH[@]}" "$GW_URL"; gw_rps=$RPS; cpu_rows+=("$round custgate $CPU_PROXY $USER_PROXY $CPU_UP")
-  PROXY_PIDS="$FLOOR_PID" rps_cpu "$FLOOR_URL"; floor_rps=$RPS; cpu_rows+=("$round floor $CPU_PROXY $USER_PROXY $CPU_UP")
+  PROXY_PIDS="" rps_cpu "${UP_AUTH[@]}" "$DIRECT_URL"; direct_rps=$RPS; cpu_rows+=("$round direct - - $CPU_UP $UP_BUSY")
+  PROXY_PIDS="$NGINX_PIDS" rps_cpu "${UP_AUTH[@]}" "$NGINX_URL"; nginx_rps=$RPS; cpu_rows+=("$round nginx $CPU_PROXY $USER_PROXY $CPU_UP $UP_BUSY")
+  PROXY_PIDS="$GW_PID" rps_cpu "${GW_AUTH[@]}" "$GW_URL"; gw_rps=$RPS; cpu_rows+=("$round custgate $CPU_PROXY $USER_PROXY $CPU_UP $UP_BUSY")
+  PROXY_PIDS="$FLOOR_PID" rps_cpu "$FLOOR_URL"; floor_rps=$RPS; cpu_rows+=("$round floor $CPU_PROXY $USER_PROXY $CPU_UP $UP_BUSY")
   ratios+=("$(ratio "$gw_rps" "$nginx_rps")")
   floor_ratios+=("$(ratio "$floor_rps" "$nginx_rps")")
   printf '%-6s %12s %12s %12s %12s %16s %14s\n' "$round" "$direct_rps" "$nginx_rps" "$gw_rps" "$floor_rps" "${ratios[-1]}" "${floor_ratios[-1]}"
@@ -83,9 +86,10 @@ done
 # each request costs in total, so the proxies' own CPU per request is printed next to it.
 echo
 echo "CPU per request (us, user + system, all threads, from /proc/<pid>/stat; 'of it user': the proxy's user-space share)"
-printf '%-6s %-10s %10s %12s %12s\n' "round" "path" "proxy us" "of it user" "upstream us"
-for row in "${cpu_rows[@]}"; do printf '%-6s %-10s %10s %12s %12s\n' $row; done
-# Medians over the rounds of one column (3: proxy, 4: of it user, 5: upstream) for a path.
+printf '%-6s %-10s %10s %12s %12s %14s\n' "round" "path" "proxy us" "of it user" "upstream us" "upstream busy"
+for row in "${cpu_rows[@]}"; do printf '%-6s %-10s %10s %12s %12s %13s%%\n' $row; done
+# Medians over the rounds of one column (3: proxy, 4: of it user, 5: upstream, 6: the
+# upstream's busy share of one core) for a path.
 cpu_median() { printf '%s\n' "${cpu_rows[@]}" | awk -v p="$1" -v c="$2" '$2 == p { print $c }' | tr '\n' ' ' | median; }
 echo
 median_ratio=$(echo "${ratios[*]}" | median)
@@ -124,8 +128,10 @@ row "client -> floor -> upstream" "$floor_rps" floor "$(med "${added[floor]}")"
 echo
 echo "custgate / nginx throughput: $median_ratio (median of $ROUNDS round(s); target >= 1.0)"
 for path in nginx custgate floor; do
-  printf 'CPU per request, %s: %s us (user %s us), upstream behind it %s us (medians)\n' "$path" \
-    "$(cpu_median "$path" 3)" "$(cpu_median "$path" 4)" "$(cpu_median "$path" 5)"
+  printf 'CPU per request, %s: %s us (user %s us), upstream behind it %s us, busy %s%% of a core (medians)\n' \
+    "$path" "$(cpu_median "$path" 3)" "$(cpu_median "$path" 4)" "$(cpu_median "$path" 5)" \
+    "$(cpu_median "$path" 6)"
 done
+echo "the upstream alone (direct): $(cpu_median direct 5) us per request, busy $(cpu_median direct 6)% of a core (medians)"
 echo "floor / nginx throughput (the control): $median_floor"
 echo "custgate added p99 at $RATE req/s: $(med "${added[gw]}") us (median of $ROUNDS round(s); target <= 1000)"
