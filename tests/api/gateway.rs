@@ -21,7 +21,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
@@ -35,7 +34,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::helpers::{encode, spawn_app, spawn_app_in, spawn_app_with, test_settings, TestApp};
+use crate::helpers::{encode, spawn_app, spawn_app_in, spawn_app_with, tenant_token, TestApp};
 
 const FACADE: &str = "/unified/v1/customers";
 const UNIFIED_TOKEN: &str = "dev-unified-demo";
@@ -113,12 +112,6 @@ fn tenant_client(upstream: &TestApp) -> Value {
         "upstream": {"base_url": format!("{}/", upstream.address), "request_timeout_ms": 5000},
         "auth": {"kind": "login", "tenant_id": "demo", "user_id": "demo", "password": "demo"}
     })
-}
-
-/// A tenant-dialect token for `demo`, as `custgate token tenant --tenant demo` makes it.
-fn tenant_token() -> String {
-    let settings = test_settings(Path::new("unused"));
-    custgate_tenant::issue_dev_token(&settings.dialect_section("tenant"), "demo").unwrap()
 }
 
 /// One answer, read whole.
@@ -256,7 +249,7 @@ async fn ndata_aliases_survive_a_restart_on_the_same_sqlite_file() {
     let adjust = |client: Value| move |s: &mut Settings| back_demo(s, "ndata", client, json!({}));
     let data = tempfile::tempdir().unwrap();
     let first = spawn_app_in(data, adjust(client.clone())).await;
-    let token = tenant_token();
+    let token = tenant_token("demo");
 
     let mut created = BTreeMap::new();
     for name in ["xw-alpha", "xw-bravo", "xw-charlie"] {
@@ -373,7 +366,7 @@ async fn two_gateways_on_one_postgresql_agree_on_every_alias() {
     };
     let a = gateway(store.clone(), ndata_client(&upstream)).await;
     let b = gateway(store.clone(), ndata_client(&upstream)).await;
-    let token = tenant_token();
+    let token = tenant_token("demo");
 
     for round in 0..3 {
         // Records new to both gateways.
@@ -686,7 +679,16 @@ const FRONTS: [Front; 2] = [Front::Tenant, Front::Facade];
 impl Front {
     async fn list(self, app: &TestApp) -> Reply {
         match self {
-            Front::Tenant => call(app, Method::GET, "/api/customer", &tenant_token(), None).await,
+            Front::Tenant => {
+                call(
+                    app,
+                    Method::GET,
+                    "/api/customer",
+                    &tenant_token("demo"),
+                    None,
+                )
+                .await
+            }
             Front::Facade => call(app, Method::GET, FACADE, UNIFIED_TOKEN, None).await,
         }
     }
@@ -700,7 +702,7 @@ impl Front {
                     app,
                     Method::POST,
                     "/api/customer",
-                    &tenant_token(),
+                    &tenant_token("demo"),
                     Some(&body),
                 )
                 .await
@@ -1433,7 +1435,7 @@ async fn the_scan_limit_is_each_fronts_clear_error() {
         &gateway,
         Method::GET,
         "/api/customer?CusName=a",
-        &tenant_token(),
+        &tenant_token("demo"),
         None,
     )
     .await;
@@ -1510,7 +1512,7 @@ async fn fields_odata_cannot_carry_are_reported_or_refused_in_strict_mode() {
         &strict,
         Method::POST,
         "/api/customer",
-        &tenant_token(),
+        &tenant_token("demo"),
         Some(&seed),
     )
     .await;

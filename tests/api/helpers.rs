@@ -60,6 +60,29 @@ pub async fn spawn_app_in(data: tempfile::TempDir, adjust: impl FnOnce(&mut Sett
     }
 }
 
+/// A tenant-dialect token for `tenant`, as `custgate token tenant --tenant ID` makes it
+/// with the development configuration.
+pub fn tenant_token(tenant: &str) -> String {
+    let settings = test_settings(Path::new("unused"));
+    custgate_tenant::issue_dev_token(&settings.dialect_section("tenant"), tenant).unwrap()
+}
+
+/// A gateway whose `demo` tenant is backed by `upstream` in `dialect`, with the upstream
+/// client's section `client` (`{"upstream": {"base_url": …}, …credentials}`).
+pub async fn spawn_gateway_over(dialect: &str, client: serde_json::Value) -> TestApp {
+    let backend: custgate_gateway::UpstreamSettings =
+        serde_json::from_value(serde_json::json!({"dialect": dialect, "client": client}))
+            .expect("the upstream settings parse");
+    spawn_app_with(move |settings| {
+        settings
+            .tenants
+            .get_mut("demo")
+            .expect("config/default.toml has a demo tenant")
+            .backend = custgate::settings::BackendSettings::Upstream(backend);
+    })
+    .await
+}
+
 /// RFC 3986's unreserved characters; everything else is percent-encoded.
 const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'-')

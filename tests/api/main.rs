@@ -9,5 +9,6 @@ mod matrix;
 mod ndata;
 mod odata;
 mod ops;
+mod robustness;
 mod tenant;
 mod v1core;

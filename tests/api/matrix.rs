@@ -21,12 +21,11 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use custgate::settings::BackendSettings;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{encode, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{encode, spawn_app, spawn_gateway_over, TestApp};
 
 const FACADE: &str = "/unified/v1/customers";
 const UNIFIED_TOKEN: &str = "dev-unified-demo";
@@ -75,7 +74,7 @@ impl Front {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Up {
+pub(crate) enum Up {
     Tenant,
     V1core,
     Ndata,
@@ -84,9 +83,9 @@ enum Up {
 }
 
 impl Up {
-    const ALL: [Up; 5] = [Up::Tenant, Up::V1core, Up::Ndata, Up::Custno, Up::Odata];
+    pub(crate) const ALL: [Up; 5] = [Up::Tenant, Up::V1core, Up::Ndata, Up::Custno, Up::Odata];
 
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Up::Tenant => "tenant",
             Up::V1core => "v1core",
@@ -98,7 +97,7 @@ impl Up {
 
     /// The gateway's `client` section for an upstream instance at `base`, with the
     /// development credentials of that instance's `demo` tenant.
-    fn client_section(self, base: &str) -> Value {
+    pub(crate) fn client_section(self, base: &str) -> Value {
         let upstream = json!({"base_url": format!("{base}/"), "request_timeout_ms": 5000});
         match self {
             Up::Tenant => json!({
@@ -1335,20 +1334,9 @@ async fn run_cell(front: Front, up: Up, s: &Session<'_>, upstream: &TestApp) -> 
 /// One upstream dialect's column: its upstream instance, a gateway over it, every front.
 /// An upstream instance of dialect `up` (the embedded store) and a gateway instance whose
 /// `demo` tenant is backed by it.
-async fn gateway_over(up: Up) -> (TestApp, TestApp) {
+pub(crate) async fn gateway_over(up: Up) -> (TestApp, TestApp) {
     let upstream = spawn_app().await;
-    let client = up.client_section(&upstream.address);
-    let gateway = spawn_app_with(move |settings| {
-        let backend: custgate_gateway::UpstreamSettings =
-            serde_json::from_value(json!({"dialect": up.as_str(), "client": client}))
-                .expect("the upstream settings parse");
-        settings
-            .tenants
-            .get_mut("demo")
-            .expect("config/default.toml has a demo tenant")
-            .backend = BackendSettings::Upstream(backend);
-    })
-    .await;
+    let gateway = spawn_gateway_over(up.as_str(), up.client_section(&upstream.address)).await;
     (upstream, gateway)
 }
 

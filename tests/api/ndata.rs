@@ -480,11 +480,7 @@ async fn a_phone_written_here_is_the_customers_number_on_every_front() {
     assert_eq!(status, StatusCode::CREATED, "{created:#}");
 
     // The tenant API: shown and found in the local form.
-    let tenant_token = custgate_tenant::issue_dev_token(
-        &crate::helpers::test_settings(std::path::Path::new("unused")).dialect_section("tenant"),
-        "demo",
-    )
-    .unwrap();
+    let tenant_token = crate::helpers::tenant_token("demo");
     let (status, rows) = ndata(
         &app,
         reqwest::Method::GET,

@@ -164,9 +164,7 @@ async fn appendix_a_created_here_reads_through_the_facade_and_the_other_dialects
     assert_eq!(manex["ResponseObject"]["CUSTNAME"], "John Doe", "{manex}");
 
     // Through the Pristine Invoice tenant API, by name.
-    let settings = crate::helpers::test_settings(std::path::Path::new("unused"));
-    let token =
-        custgate_tenant::issue_dev_token(&settings.dialect_section("tenant"), "demo").unwrap();
+    let token = crate::helpers::tenant_token("demo");
     let (status, pristine) = send(
         &app,
         Method::GET,

@@ -2,12 +2,10 @@
 //! created here are read through the unified facade with every field, and the other way
 //! round, on the real store; tokens come from the login route and from the CLI.
 
-use std::path::Path;
-
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{custgate, spawn_app, test_settings, TestApp};
+use crate::helpers::{custgate, spawn_app, tenant_token, TestApp};
 
 const FACADE: &str = "/unified/v1/customers";
 const SEED_CREATE: &str =
@@ -33,12 +31,6 @@ async fn login(app: &TestApp, tenant: &str, password: &str) -> String {
     assert_eq!(body["userName"], tenant);
     assert_eq!(body["tenantId"], tenant);
     body["token"].as_str().unwrap().to_owned()
-}
-
-/// A development token as `custgate token tenant --tenant ID` makes it.
-fn dev_token(tenant: &str) -> String {
-    let settings = test_settings(Path::new("unused"));
-    custgate_tenant::issue_dev_token(&settings.dialect_section("tenant"), tenant).unwrap()
 }
 
 async fn call(
@@ -179,7 +171,7 @@ async fn a_customer_created_through_the_facade_is_read_and_updated_here() {
     let id = created["id"].as_str().unwrap().to_owned();
     let seq = created["seq"].as_i64().unwrap();
 
-    let token = dev_token("demo");
+    let token = tenant_token("demo");
     let (status, _, here) = call(
         &app,
         reqwest::Method::GET,
