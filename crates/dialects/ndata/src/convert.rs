@@ -364,13 +364,17 @@ fn set_default_email(c: &mut Customer, address: Option<String>) {
 fn set_default_phone(c: &mut Customer, number: Option<String>) {
     match (c.default_voice_index(), number) {
         (Some(i), Some(n)) => c.phones[i].number = n,
-        (None, Some(n)) => c.phones.push(Phone {
-            kind: PhoneKind::Phone,
-            number: n,
-            country_code: None,
-            description: None,
-            default: true,
-        }),
+        // The customer's default stays the one it had (a fax may be flagged default).
+        (None, Some(n)) => {
+            let default = !c.phones.iter().any(|p| p.default);
+            c.phones.push(Phone {
+                kind: PhoneKind::Phone,
+                number: n,
+                country_code: None,
+                description: None,
+                default,
+            })
+        }
         (Some(i), None) => {
             c.phones.remove(i);
         }
@@ -590,6 +594,7 @@ mod tests {
         let merged = merge(&w, &stored, now());
         assert_eq!(merged.phones.len(), 2);
         assert_eq!(merged.phones[0].number, "+421211");
+        assert!(merged.phones[0].default && !merged.phones[1].default);
         assert_eq!(to_wire(&merged, now()).phone.as_deref(), Some("+421900"));
     }
 
