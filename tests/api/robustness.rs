@@ -319,7 +319,8 @@ async fn fronts(app: &TestApp) -> Vec<(&'static str, Vec<(String, String)>, Vec<
 /// answer. A front that answered none of them past its validation (a success or a 501),
 /// or refused none, fails too: its requests would not have reached what they test.
 async fn hammer(app: &TestApp, seed_value: u64) -> Vec<String> {
-    let mut rng = Rng(env_number("ROBUSTNESS_SEED").map_or(seed_value, |s| s.max(1)));
+    let seed_value = env_number("ROBUSTNESS_SEED").map_or(seed_value, |s| s ^ seed_value);
+    let mut rng = Rng(seed_value.max(1));
     let rounds = env_number("ROBUSTNESS_ROUNDS").map_or(ROUNDS, |n| n as usize);
     let mut failures = Vec::new();
     for (front, headers, seeds) in fronts(app).await {
