@@ -389,6 +389,44 @@ impl Customer {
             .or_else(|| self.phones.iter().position(voice))
     }
 
+    /// Writes the phone a dialect's single phone field shows, at `shown` (from
+    /// [`Customer::voice_index`] or [`Customer::default_voice_index`]). A number replaces
+    /// that phone's; its dialling code too when the number changes or one is given (so a
+    /// write-back of the same number keeps the code the dialect cannot say). The phone
+    /// keeps its kind, description and flags. Without such a phone, one of `kind` is
+    /// added, the default when the customer has none. `None` removes the phone shown.
+    pub fn set_shown_phone(
+        &mut self,
+        shown: Option<usize>,
+        kind: PhoneKind,
+        number: Option<String>,
+        country_code: Option<String>,
+    ) {
+        match (shown, number) {
+            (Some(i), Some(number)) => {
+                let p = &mut self.phones[i];
+                if p.number != number || country_code.is_some() {
+                    p.country_code = country_code;
+                }
+                p.number = number;
+            }
+            (None, Some(number)) => {
+                let default = !self.phones.iter().any(|p| p.default);
+                self.phones.push(Phone {
+                    kind,
+                    number,
+                    country_code,
+                    description: None,
+                    default,
+                });
+            }
+            (Some(i), None) => {
+                self.phones.remove(i);
+            }
+            (None, None) => {}
+        }
+    }
+
     /// The default (or first) email address.
     pub fn default_email(&self) -> Option<&Email> {
         self.email_index().map(|i| &self.emails[i])
@@ -625,6 +663,40 @@ mod tests {
         assert_eq!(c.default_voice_index(), Some(2));
         c.phones[2].default = false;
         assert_eq!(c.default_voice_index(), Some(1));
+    }
+
+    #[test]
+    fn the_shown_phone_is_written_in_place() {
+        let mut c = Customer::new();
+        c.phones = vec![Phone {
+            kind: PhoneKind::Mobile,
+            number: "+4791234567".into(),
+            country_code: Some("47".into()),
+            description: Some("work".into()),
+            ..Phone::default()
+        }];
+        // The same number without a code keeps the code; a new number drops it.
+        c.set_shown_phone(Some(0), PhoneKind::Phone, Some("+4791234567".into()), None);
+        assert_eq!(c.phones[0].country_code.as_deref(), Some("47"));
+        c.set_shown_phone(Some(0), PhoneKind::Phone, Some("+4799999999".into()), None);
+        assert_eq!(c.phones[0].country_code, None);
+        assert_eq!(c.phones[0].kind, PhoneKind::Mobile);
+        assert_eq!(c.phones[0].description.as_deref(), Some("work"));
+        // Added as the default only when no phone is.
+        c.set_shown_phone(None, PhoneKind::Fax, Some("+4722".into()), None);
+        assert!(c.phones[1].default && c.phones[1].kind == PhoneKind::Fax);
+        c.set_shown_phone(
+            None,
+            PhoneKind::Phone,
+            Some("+4723".into()),
+            Some("47".into()),
+        );
+        assert!(!c.phones[2].default);
+        assert_eq!(c.phones[2].country_code.as_deref(), Some("47"));
+        c.set_shown_phone(Some(0), PhoneKind::Phone, None, None);
+        assert_eq!(c.phones.len(), 2);
+        c.set_shown_phone(None, PhoneKind::Phone, None, None);
+        assert_eq!(c.phones.len(), 2);
     }
 
     #[test]

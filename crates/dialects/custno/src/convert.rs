@@ -397,28 +397,7 @@ fn set_ext(c: &mut Customer, key: &str, value: Option<Value>) {
 /// it keeps its place, kind and flags; the other phones are untouched.
 fn set_phone(c: &mut Customer, kind: PhoneKind, number: Option<&str>) {
     let shown = c.voice_index(kind);
-    match (number, shown) {
-        (Some(n), Some(i)) => {
-            let p = &mut c.phones[i];
-            if p.number != n {
-                p.number = n.to_owned();
-                p.country_code = None;
-            }
-        }
-        (Some(n), None) => {
-            let default = !c.phones.iter().any(|p| p.default);
-            c.phones.push(Phone {
-                kind,
-                number: n.to_owned(),
-                default,
-                ..Phone::default()
-            });
-        }
-        (None, Some(i)) => {
-            c.phones.remove(i);
-        }
-        (None, None) => {}
-    }
+    c.set_shown_phone(shown, kind, number.map(str::to_owned), None);
 }
 
 /// What of `c` ManEx cannot keep, by canonical path: `dropped_fields(c, &carried(c))`,

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use custgate_core::diff::keep_assigned;
 use custgate_core::{
     Address, AddressKind, Card, Customer, CustomerId, CustomerKind, Email, Error, JsonMap, Money,
-    Phone, PhoneKind, Status,
+    PhoneKind, Status,
 };
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
@@ -362,24 +362,8 @@ fn set_default_email(c: &mut Customer, address: Option<String>) {
 /// NData's `phone` is the default (or first) phone that is not a fax, handled like
 /// `email`.
 fn set_default_phone(c: &mut Customer, number: Option<String>) {
-    match (c.default_voice_index(), number) {
-        (Some(i), Some(n)) => c.phones[i].number = n,
-        // The customer's default stays the one it had (a fax may be flagged default).
-        (None, Some(n)) => {
-            let default = !c.phones.iter().any(|p| p.default);
-            c.phones.push(Phone {
-                kind: PhoneKind::Phone,
-                number: n,
-                country_code: None,
-                description: None,
-                default,
-            })
-        }
-        (Some(i), None) => {
-            c.phones.remove(i);
-        }
-        (None, None) => {}
-    }
+    let shown = c.default_voice_index();
+    c.set_shown_phone(shown, PhoneKind::Phone, number, None);
 }
 
 fn address_to_wire(a: &Address, other: JsonMap) -> wire::Address {
@@ -518,6 +502,7 @@ pub fn shown_credit(c: &Customer) -> (Decimal, Option<String>) {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use custgate_core::Phone;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2024, 1, 1, 12, 0, 0).unwrap()

@@ -20,7 +20,7 @@ use custgate_core::diff::keep_assigned;
 use custgate_core::model::{e164, split_e164};
 use custgate_core::{
     Address, AddressKind, Customer, CustomerId, CustomerKind, Email, Error, Identification,
-    JsonMap, Phone, PhoneKind,
+    JsonMap, PhoneKind,
 };
 use serde_json::Value;
 
@@ -181,32 +181,15 @@ pub fn apply(body: &CustomerBody, c: &mut Customer) {
     c.name.display = clean(&body.cus_name);
 
     // `cusMobile` is the customer's voice number: the default mobile, else plain phone.
-    match (clean(&body.cus_mobile), c.voice_index(PhoneKind::Mobile)) {
-        (Some(raw), idx) => {
+    let (number, country_code) = match clean(&body.cus_mobile) {
+        Some(raw) => {
             let (number, country_code) = canonical_mobile(&raw);
-            match idx {
-                Some(i) => {
-                    let p = &mut c.phones[i];
-                    p.number = number;
-                    p.country_code = country_code;
-                }
-                None => {
-                    let default = !c.phones.iter().any(|p| p.default);
-                    c.phones.push(Phone {
-                        kind: PhoneKind::Mobile,
-                        number,
-                        country_code,
-                        description: None,
-                        default,
-                    });
-                }
-            }
+            (Some(number), country_code)
         }
-        (None, Some(i)) => {
-            c.phones.remove(i);
-        }
-        (None, None) => {}
-    }
+        None => (None, None),
+    };
+    let shown = c.voice_index(PhoneKind::Mobile);
+    c.set_shown_phone(shown, PhoneKind::Mobile, number, country_code);
 
     let cus_type = clean(&body.cus_type);
     c.kind = cus_type.as_deref().and_then(kind_of);
@@ -379,7 +362,7 @@ pub fn carried(c: &Customer) -> Customer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use custgate_core::{Contact, Status};
+    use custgate_core::{Contact, Phone, Status};
 
     fn seed_body() -> CustomerBody {
         CustomerBody {
