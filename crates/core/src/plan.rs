@@ -15,9 +15,10 @@
 //! 3. A lookup-only backend (`list == false`) answers a query only through a lookup: of
 //!    the conjuncts that are an `eq` on a key it can find by ([`Key::to_filter`]'s form;
 //!    an `eq` on `phones.number` is a mobile's when every phone the backend holds is a
-//!    mobile, [`Capability::phones_are_mobiles`]), the most selective (seq, then number, external id, reference number,
-//!    identification, email, mobile, name; the first of equals) is sent as
-//!    [`Fetch::Find`] and the whole query runs locally over the customers found.
+//!    mobile, [`Capability::phones_are_mobiles`]), the most selective (seq, then number,
+//!    external id, reference number, identification, email, mobile, name; the first of
+//!    equals) is sent as [`Fetch::Find`] and the whole query runs locally over the
+//!    customers found.
 //!    Without such a conjunct the query is refused: "the backend does not support listing
 //!    customers".
 //! 4. With a local filter part, a lookup is used the same way when a local conjunct is an
@@ -434,10 +435,9 @@ fn key_of(cap: &Capability, f: &Filter) -> Option<Key> {
         Field::Email => Key::Email(s.clone()),
         Field::Mobile => Key::Mobile(s.clone()),
         Field::Identification => Key::Identification(s.clone()),
+        // Keys are looked up trimmed, as below.
         Field::Phone if cap.phones_are_mobiles => {
-            let key = Key::Mobile(s.clone());
-            // Keys are looked up trimmed, as below.
-            return (s.trim() == s).then_some(key);
+            return (s.trim() == s).then(|| Key::Mobile(s.clone()))
         }
         _ => return None,
     };
