@@ -612,25 +612,6 @@ mod tests {
     use super::*;
     use custgate_testkit::fixtures::seed_text;
 
-    /// `ClientConfig::new` gives what a configuration file with the same three settings
-    /// gives.
-    #[test]
-    fn config_new_has_the_files_defaults() {
-        let made = ClientConfig::new(
-            "http://127.0.0.1:1/",
-            "t0k",
-            "11111111-1111-4111-8111-111111111111",
-        );
-        let read: ClientConfig = serde_json::from_value(json!({
-            "upstream": {"base_url": "http://127.0.0.1:1/"},
-            "token": "t0k",
-            "company_key": "11111111-1111-4111-8111-111111111111"
-        }))
-        .unwrap();
-        assert_eq!(format!("{made:?}"), format!("{read:?}"));
-        assert_eq!(made.token.expose_secret(), read.token.expose_secret());
-    }
-
     #[test]
     fn config_debug_hides_the_token() {
         let c: ClientConfig = serde_json::from_value(json!({
