@@ -560,6 +560,17 @@ fn entries<K: Child>(slots: Vec<Slot<K::Canon>>) -> (Vec<ChildEntry>, Vec<K::Can
         .unzip()
 }
 
+/// Gives the child at `index` the role it was sent in (`Info.DefaultPhone`…), unless it is
+/// already the one shown in that role: then the role is as the client read it, and the
+/// other children keep theirs, such as a default fax beside the default mobile (the
+/// entity shows one default phone) or a second invoice address.
+fn keep_or_assign_role<K: Child>(slots: &mut [Slot<K::Canon>], index: usize, role: Role) {
+    let shown = first_with::<K>(slots, role).is_some_and(|s| s.id == slots[index].id);
+    if !shown {
+        assign_role::<K>(slots, index, role);
+    }
+}
+
 fn assign_role<K: Child>(slots: &mut [Slot<K::Canon>], index: usize, role: Role) {
     if role == Role::Plain {
         return;
@@ -619,7 +630,7 @@ fn upsert<K: Child>(
         K::set_role(&mut canon, keep);
         slots[p].over = overrides::<K>(merged, &canon);
         slots[p].canon = canon;
-        assign_role::<K>(slots, p, role);
+        keep_or_assign_role::<K>(slots, p, role);
         return;
     }
     if let (Some(id), false) = (id, ctx.mode == Mode::Import) {
@@ -640,7 +651,7 @@ fn upsert<K: Child>(
             let mut merged = slot_value::<K>(&slots[p]);
             deep_merge(&mut merged, &raw);
             slots[p].over = overrides::<K>(merged, &slots[p].canon);
-            assign_role::<K>(slots, p, role);
+            keep_or_assign_role::<K>(slots, p, role);
             return;
         }
     }
@@ -3210,6 +3221,50 @@ mod tests {
         assert_eq!(u.name.display, None);
         assert_eq!(u.tax.vat, c.tax.vat);
         assert_eq!(u.status, Status::Active);
+    }
+
+    #[test]
+    fn a_write_back_keeps_the_roles_the_entity_cannot_show() {
+        // A default mobile and a default fax, two invoice addresses: the entity shows one
+        // default phone and one invoice address, the others as plain children.
+        let mut c = Customer::new();
+        c.seq = Some(5);
+        c.name.display = Some("A".into());
+        let phone = |kind, number: &str| Phone {
+            kind,
+            number: number.into(),
+            default: true,
+            ..Phone::default()
+        };
+        c.phones = vec![
+            phone(PhoneKind::Mobile, "+4791234567"),
+            phone(PhoneKind::Fax, "+4722334455"),
+        ];
+        let billing = |city: &str| Address {
+            kind: AddressKind::Billing,
+            city: Some(city.into()),
+            ..Address::default()
+        };
+        c.addresses = vec![billing("Oslo"), billing("Bergen")];
+        let w = to_json(&c);
+        assert_eq!(w["Info"]["DefaultPhone"]["Number"], "+4791234567");
+        assert_eq!(w["Info"]["Phones"][0]["Number"], "+4722334455");
+        assert_eq!(w["Info"]["InvoiceAddress"]["City"], "Oslo");
+        assert_eq!(w["Info"]["Addresses"][0]["City"], "Bergen");
+
+        // Sent back as read, nothing changes: the fax stays a default, Bergen an invoice
+        // address.
+        let u = apply(Some(&c), &parse(w.clone()), Mode::Update).unwrap();
+        assert_eq!(u.phones, c.phones);
+        assert_eq!(u.addresses, c.addresses);
+
+        // Naming the fax as the default phone makes it the one shown.
+        let mut back = w.clone();
+        back["Info"]["DefaultPhone"] = w["Info"]["Phones"][0].clone();
+        let u = apply(Some(&c), &parse(back), Mode::Update).unwrap();
+        let defaults: Vec<bool> = u.phones.iter().map(|p| p.default).collect();
+        assert_eq!(defaults, [false, true]);
+        assert_eq!(to_json(&u)["Info"]["DefaultPhone"]["Number"], "+4722334455");
     }
 
     #[test]
