@@ -12,3 +12,4 @@ mod ops;
 mod robustness;
 mod tenant;
 mod v1core;
+mod writeback;
