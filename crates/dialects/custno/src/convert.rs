@@ -376,6 +376,52 @@ pub fn apply(changes: &Changes, c: &mut Customer) {
     }
 }
 
+/// An Edit's changes without the parameters equal to what Get shows for `c`: those
+/// change nothing, so a client that sends back the record it read keeps what ManEx shows
+/// in its own way: `0` for an absent `CREDLIMIT` or `AR_HIGHBAL`, `false` for an absent
+/// `ACTTAXABLE`, `Inactive` for a blocked customer, the name made of the name's parts for
+/// a customer without a display name, and `created_at`/`updated_at` as `ACCT_DATE` and
+/// `modifiedDate` (which, given, would stop following the record). A value that differs
+/// from what Get shows is a change, as before.
+pub fn without_echoes(changes: &Changes, c: &Customer) -> Changes {
+    let shown = to_record(c).body;
+    let mut out = changes.clone();
+    let date = |d: &Option<ManexDate>| d.as_ref().map(ToString::to_string);
+    if out.custname.is_some() && out.custname == shown.custname {
+        out.custname = None;
+    }
+    if out
+        .status
+        .is_some_and(|s| Some(manex_status(s)) == shown.status.as_deref())
+    {
+        out.status = None;
+    }
+    if out.credlimit.is_some_and(|v| v == shown.credlimit) {
+        out.credlimit = None;
+    }
+    if out.ar_highbal.is_some_and(|v| v == shown.ar_highbal) {
+        out.ar_highbal = None;
+    }
+    if out.acctaxable.is_some_and(|v| v == shown.acttaxable) {
+        out.acctaxable = None;
+    }
+    if out
+        .acct_date
+        .as_ref()
+        .is_some_and(|d| date(d) == shown.acct_date)
+    {
+        out.acct_date = None;
+    }
+    if out
+        .modifieddate
+        .as_ref()
+        .is_some_and(|d| date(d) == shown.modified_date)
+    {
+        out.modifieddate = None;
+    }
+    out
+}
+
 fn set_ext(c: &mut Customer, key: &str, value: Option<Value>) {
     match value {
         Some(v) => {
@@ -445,6 +491,59 @@ mod tests {
         assert_eq!(r.body.acct_date, None);
         assert_eq!(r.body.status.as_deref(), Some("Active"));
         assert_eq!(from_record(&r).extensions.get(NAME), None);
+    }
+
+    #[test]
+    fn an_edit_sending_back_what_get_shows_changes_nothing() {
+        use crate::query::Params;
+        use crate::validate::{changes, Action};
+
+        let mut c = Customer::new();
+        c.number = Some("7".into());
+        c.name.first = Some("Sara".into());
+        c.name.last = Some("Ali".into());
+        c.status = Status::Blocked;
+        c.created_at = Some(Utc::now());
+        c.updated_at = c.created_at.map(|t| t + chrono::Duration::seconds(5));
+        let shown = to_record(&c).body;
+        let query = [
+            ("custno", "0000000007".to_owned()),
+            ("custname", shown.custname.clone().unwrap_or_default()),
+            ("status", shown.status.clone().unwrap_or_default()),
+            ("credlimit", "0".to_owned()),
+            ("ar_highbal", "0".to_owned()),
+            ("acctaxable", "false".to_owned()),
+            ("acct_date", shown.acct_date.clone().unwrap_or_default()),
+            (
+                "modifieddate",
+                shown.modified_date.clone().unwrap_or_default(),
+            ),
+        ]
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.replace(' ', "+")))
+        .collect::<Vec<_>>()
+        .join("&");
+        let given = changes(&Params::from_query(&query), Action::Edit).unwrap();
+        let mut edited = c.clone();
+        apply(&without_echoes(&given, &c), &mut edited);
+        assert_eq!(edited, c);
+
+        // A value other than the one shown is a change, 0 and false included.
+        let query = "custno=0000000007&custname=Sara+A.&status=Active&credlimit=5&acctaxable=true";
+        let given = changes(&Params::from_query(query), Action::Edit).unwrap();
+        apply(&without_echoes(&given, &c), &mut edited);
+        assert_eq!(edited.name.display.as_deref(), Some("Sara A."));
+        assert_eq!(edited.status, Status::Active);
+        assert_eq!(edited.finance.credit_limit, Some(Decimal::from(5)));
+        assert_eq!(edited.finance.taxable, Some(true));
+        let given = changes(
+            &Params::from_query("custno=0000000007&credlimit=0&acctaxable=false"),
+            Action::Edit,
+        )
+        .unwrap();
+        apply(&without_echoes(&given, &edited), &mut edited);
+        assert_eq!(edited.finance.credit_limit, Some(Decimal::ZERO));
+        assert_eq!(edited.finance.taxable, Some(false));
     }
 
     #[test]

@@ -408,7 +408,7 @@ async fn edit(t: &TenantEntry, params: &Params) -> Result<(), Error> {
             .await?
             .ok_or_else(|| Error::not_found(wire::MSG_NOT_FOUND))?;
         let mut next = current.clone();
-        convert::apply(&changes, &mut next);
+        convert::apply(&convert::without_echoes(&changes, &current), &mut next);
         if next == current {
             return Ok(());
         }

@@ -98,9 +98,10 @@ async fn the_seeds_edit_requests_are_accepted() {
 async fn the_seeds_get_requests_answer_the_seeds_record() {
     let h = Harness::new();
     h.seed_numbers(9).await;
-    h.ok("/API/Customer/Add/DEVKEY0001?Custname=Customer&Status=Active&Territory=new+england")
+    h.ok("/API/Customer/Add/DEVKEY0001?Custname=Customer&Status=Inactive&Territory=new+england")
         .await;
-    // An edit, so that modifiedDate is set as in the example.
+    // An edit that changes something (an Edit equal to what Get shows changes nothing), so
+    // that modifiedDate is set as in the example.
     h.ok("/API/Customer/Edit/DEVKEY0001?Custno=0000000010&Status=Active&Acctaxable=N")
         .await;
     let (status, body) = h

@@ -178,7 +178,13 @@ fn extension<'a>(c: &'a Customer, key: &str) -> Option<&'a Value> {
 /// (an absent field clears it) and keeping every other canonical field. Values are
 /// trimmed; blank ones count as absent.
 pub fn apply(body: &CustomerBody, c: &mut Customer) {
-    c.name.display = clean(&body.cus_name);
+    // `cusName` shows a customer without a display name under a name made of its parts
+    // (`Customer::display_name`); that name sent back changes nothing, so the shown name
+    // keeps following the parts.
+    let name = clean(&body.cus_name);
+    if name != clean(&c.display_name()) {
+        c.name.display = name;
+    }
 
     // `cusMobile` is the customer's voice number: the default mobile, else plain phone.
     let (number, country_code) = match clean(&body.cus_mobile) {
@@ -547,6 +553,30 @@ mod tests {
         // A mobile comes first.
         c.phones.push(phone(PhoneKind::Mobile, "+966554445555"));
         assert_eq!(to_body(&c).cus_mobile.as_deref(), Some("0554445555"));
+    }
+
+    #[test]
+    fn a_name_made_of_the_parts_sent_back_changes_nothing() {
+        let mut c = Customer::new();
+        c.seq = Some(1);
+        c.name.first = Some("Sara".into());
+        c.name.last = Some("Ali".into());
+        let body = to_body(&c);
+        assert_eq!(body.cus_name.as_deref(), Some("Sara Ali"));
+        let mut written = c.clone();
+        apply(&body, &mut written);
+        assert_eq!(
+            written.name.display, None,
+            "the shown name keeps following the parts"
+        );
+
+        // Another name is one.
+        let renamed = CustomerBody {
+            cus_name: Some("Sara A. Ali".into()),
+            ..body
+        };
+        apply(&renamed, &mut written);
+        assert_eq!(written.name.display.as_deref(), Some("Sara A. Ali"));
     }
 
     #[test]
