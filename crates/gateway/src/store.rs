@@ -20,7 +20,8 @@ use crate::settings::UpstreamDialect;
 /// Where a record's integer id (`seq`) comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SeqSource {
-    /// The upstream has integer ids of its own.
+    /// The upstream has integer ids of its own, and a record's id is that integer in
+    /// decimal (`cusId`, `customerId`, `ID`).
     Native,
     /// The crosswalk assigns one per upstream record.
     Alias,
@@ -145,6 +146,29 @@ impl Aliased {
             self.number_from_seq(c);
         }
         Ok(items)
+    }
+
+    /// The `seq` the gateway shows for the record `c` names, to tell the number it
+    /// derived from it (an upstream without customer numbers shows the `seq` as the
+    /// number) from a number the front means: `c`'s own `seq`, else the number's value
+    /// when that is this record's `seq`. A front may send the shown number back without
+    /// the `seq` (the facade's replace leaves server fields out), so the number alone
+    /// must be recognised. Nothing is allocated: an alias is only resolved.
+    async fn shown_seq(&self, tenant: &TenantId, c: &Customer) -> Result<Option<i64>> {
+        if c.seq.is_some() || self.ids.native_number {
+            return Ok(c.seq);
+        }
+        let Some(n) = c.number.as_deref().and_then(|n| n.parse::<i64>().ok()) else {
+            return Ok(None);
+        };
+        let names_this_record = match self.ids.seq {
+            SeqSource::Native => c.id.as_str().parse::<i64>().ok() == Some(n),
+            SeqSource::Alias => {
+                let resolved = self.aliases.resolve(tenant, &self.upstream, n).await?;
+                resolved.as_deref() == Some(c.id.as_str())
+            }
+        };
+        Ok(names_this_record.then_some(n))
     }
 
     /// The record with this integer id.
@@ -314,14 +338,15 @@ impl GatewayStore {
     }
 
     /// The customer as it goes upstream, and what the upstream would lose of it (to be
-    /// reported once the write succeeded).
-    fn prepare(&self, c: Customer) -> Result<(Customer, Vec<String>)> {
+    /// reported once the write succeeded). `seq` is the one the gateway shows for the
+    /// record (`Aliased::shown_seq`; `None` for a new one).
+    fn prepare(&self, c: Customer, seq: Option<i64>) -> Result<(Customer, Vec<String>)> {
         let mut probe = c.clone();
         // Identifiers the gateway made up itself are not the front's data.
         if self.view.ids.seq == SeqSource::Alias {
             probe.seq = None;
         }
-        if !self.view.ids.native_number && probe.number == c.seq.map(|s| s.to_string()) {
+        if !self.view.ids.native_number && probe.number == seq.map(|s| s.to_string()) {
             probe.number = None;
         }
         let kept = (self.carry)(&probe);
@@ -456,7 +481,8 @@ impl CustomerStore for GatewayStore {
         options: CreateOptions,
     ) -> Result<Customer> {
         self.capability.check_create(&options)?;
-        let (customer, dropped) = self.prepare(customer)?;
+        let seq = customer.seq;
+        let (customer, dropped) = self.prepare(customer, seq)?;
         let Some(idem) = options.idempotency else {
             let created = self.view.create(tenant, customer, options).await?;
             self.dropped(&dropped);
@@ -507,7 +533,8 @@ impl CustomerStore for GatewayStore {
         customer: Customer,
         expected: Option<Version>,
     ) -> Result<Customer> {
-        let (customer, dropped) = self.prepare(customer)?;
+        let seq = self.view.shown_seq(tenant, &customer).await?;
+        let (customer, dropped) = self.prepare(customer, seq)?;
         let updated = self.view.update(tenant, customer, expected).await?;
         self.dropped(&dropped);
         Ok(updated)

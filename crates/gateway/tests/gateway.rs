@@ -8,7 +8,7 @@ use custgate_core::{
     Filter, Idempotency, IdempotencyKey, Key, MemoryStore, Query, TenantId, Value,
 };
 use custgate_gateway::{
-    GatewayParts, GatewayStore, KeyTable, MemoryAliases, MemoryKeys, UpstreamDialect,
+    Carry, GatewayParts, GatewayStore, KeyTable, MemoryAliases, MemoryKeys, UpstreamDialect,
 };
 use custgate_store::KeyClaim;
 use custgate_upstream::{Upstream, UpstreamConfig};
@@ -33,6 +33,15 @@ fn gateway_keeping_keys(
     strict: bool,
     keys: Arc<dyn KeyTable>,
 ) -> (GatewayStore, Arc<MemoryStore>) {
+    gateway_with(dialect, strict, keys, no_middle)
+}
+
+fn gateway_with(
+    dialect: UpstreamDialect,
+    strict: bool,
+    keys: Arc<dyn KeyTable>,
+    carry: Carry,
+) -> (GatewayStore, Arc<MemoryStore>) {
     let inner = Arc::new(MemoryStore::new());
     let handle = Upstream::new(
         dialect.as_str(),
@@ -46,7 +55,7 @@ fn gateway_keeping_keys(
         handle,
         aliases: Arc::new(MemoryAliases::default()),
         keys,
-        carry: no_middle,
+        carry,
         strict,
         max_scan: 100,
     });
@@ -174,6 +183,52 @@ async fn an_alias_the_front_echoes_back_is_not_a_loss() {
     // The front read seq 1 / number "1" and sends them back with its update.
     let updated = g.update(&t, created, None).await.unwrap();
     assert_eq!(updated.seq, Some(1));
+}
+
+/// An upstream without customer numbers, as the tenant API and NData are (their
+/// `carried` drops `number`).
+fn no_number(c: &Customer) -> Customer {
+    let mut kept = c.clone();
+    kept.number = None;
+    kept
+}
+
+/// The facade's replace leaves `seq` out (a server field) and sends the number it showed,
+/// which over an upstream without numbers is the gateway's `seq`: echoed back, it is the
+/// gateway's own and no loss, for an alias (NData) and for the upstream's integer id (the
+/// tenant API, whose record ids are their `cusId`). A number that is not this record's
+/// `seq` (another record's, or none at all) is still the front's and still refused.
+#[tokio::test]
+async fn a_derived_number_sent_back_without_its_seq_is_not_a_loss() {
+    let t = tenant();
+    for dialect in [UpstreamDialect::Ndata, UpstreamDialect::Tenant] {
+        let (g, _) = gateway_with(dialect, true, Arc::new(MemoryKeys::default()), no_number);
+        // The memory "upstream" numbers records 1, 2…; the tenant client's ids are that
+        // number in decimal.
+        let a = g
+            .create(&t, customer("1", "One"), CreateOptions::default())
+            .await
+            .unwrap();
+        g.create(&t, customer("2", "Two"), CreateOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            (a.seq, a.number.as_deref()),
+            (Some(1), Some("1")),
+            "{dialect}"
+        );
+        let mut shown = a.clone();
+        shown.seq = None;
+        let (updated, report) = report::scope(g.update(&t, shown.clone(), None)).await;
+        assert_eq!(updated.unwrap().seq, Some(1), "{dialect}");
+        assert!(report.dropped.is_empty(), "{dialect}: {:?}", report.dropped);
+        for other in ["2", "3"] {
+            shown.number = Some(other.into());
+            let e = g.update(&t, shown.clone(), None).await.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Validation, "{dialect} {other}: {e:?}");
+            assert_eq!(e.fields()[0].field, "number", "{dialect} {other}");
+        }
+    }
 }
 
 /// Keys in memory whose `complete` fails the first `failures` times, with a temporary
