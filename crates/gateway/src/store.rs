@@ -361,11 +361,13 @@ impl GatewayStore {
             return Ok((kept, dropped));
         }
         if self.strict {
+            // The message names the field as well: a front whose error has room for a
+            // message only (ManEx's envelope) shows nothing else.
             let fields = dropped
                 .iter()
                 .map(|f| FieldError {
                     field: f.clone(),
-                    message: format!("the upstream ({}) cannot hold this field", self.dialect),
+                    message: format!("the upstream ({}) cannot hold {f}", self.dialect),
                 })
                 .collect();
             return Err(Error::validation(fields).with_context("upstream", self.dialect.as_str()));

@@ -166,6 +166,8 @@ async fn strict_mode_refuses_what_the_upstream_would_drop_and_writes_nothing() {
     assert_eq!(e.kind(), ErrorKind::Validation);
     assert_eq!(e.fields()[0].field, "name.middle");
     assert!(e.fields()[0].message.contains("odata"), "{e:?}");
+    // The message names the field too: ManEx's envelope shows a message and nothing else.
+    assert!(e.fields()[0].message.contains("name.middle"), "{e:?}");
     assert!(inner.get(&t, &c.id).await.is_err(), "nothing was written");
     c.name.middle = None;
     g.create(&t, c, CreateOptions::default()).await.unwrap();
