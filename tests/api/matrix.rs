@@ -119,7 +119,7 @@ impl Up {
 
     /// The id the gateway gives a record of this upstream, from the record as the
     /// upstream instance's facade shows it.
-    fn gateway_id(self, upstream_record: &Value) -> Option<String> {
+    pub(crate) fn gateway_id(self, upstream_record: &Value) -> Option<String> {
         match self {
             // `cusId`, `customerId`, `ID`: the upstream's integer id.
             Up::Tenant | Up::V1core | Up::Odata => {
