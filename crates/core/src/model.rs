@@ -391,8 +391,9 @@ impl Customer {
 
     /// Writes the phone a dialect's single phone field shows, at `shown` (from
     /// [`Customer::voice_index`] or [`Customer::default_voice_index`]). A number replaces
-    /// that phone's; its dialling code too when the number changes or one is given (so a
-    /// write-back of the same number keeps the code the dialect cannot say). The phone
+    /// that phone's, and its dialling code with `country_code` only when the number
+    /// changes: the same number sent back keeps the phone's code, or its absence, whatever
+    /// the dialect makes of it (the tenant API derives `966` from a Saudi mobile). The phone
     /// keeps its kind, description and flags. Without such a phone, one of `kind` is
     /// added, the default when the customer has none. `None` removes the phone shown.
     pub fn set_shown_phone(
@@ -405,7 +406,7 @@ impl Customer {
         match (shown, number) {
             (Some(i), Some(number)) => {
                 let p = &mut self.phones[i];
-                if p.number != number || country_code.is_some() {
+                if p.number != number {
                     p.country_code = country_code;
                 }
                 p.number = number;
@@ -675,8 +676,16 @@ mod tests {
             description: Some("work".into()),
             ..Phone::default()
         }];
-        // The same number without a code keeps the code; a new number drops it.
+        // The same number keeps the code, with or without one given; a new number drops
+        // it.
         c.set_shown_phone(Some(0), PhoneKind::Phone, Some("+4791234567".into()), None);
+        assert_eq!(c.phones[0].country_code.as_deref(), Some("47"));
+        c.set_shown_phone(
+            Some(0),
+            PhoneKind::Phone,
+            Some("+4791234567".into()),
+            Some("44".into()),
+        );
         assert_eq!(c.phones[0].country_code.as_deref(), Some("47"));
         c.set_shown_phone(Some(0), PhoneKind::Phone, Some("+4799999999".into()), None);
         assert_eq!(c.phones[0].country_code, None);

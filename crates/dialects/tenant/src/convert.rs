@@ -580,6 +580,33 @@ mod tests {
     }
 
     #[test]
+    fn a_saudi_mobile_sent_back_keeps_its_dialling_code_or_its_absence() {
+        let mut c = Customer::new();
+        c.seq = Some(1);
+        c.name.display = Some("A".into());
+        // As NData writes it: no kind it could say, no dialling code.
+        c.phones.push(Phone {
+            kind: PhoneKind::Phone,
+            number: "+966551112222".into(),
+            ..Phone::default()
+        });
+        let body = to_body(&c);
+        assert_eq!(body.cus_mobile.as_deref(), Some("0551112222"));
+        let mut written = c.clone();
+        apply(&body, &mut written);
+        assert_eq!(written.phones, c.phones);
+
+        // A changed Saudi mobile gets the code.
+        let changed = CustomerBody {
+            cus_mobile: Some("0551113333".into()),
+            ..body
+        };
+        apply(&changed, &mut written);
+        assert_eq!(written.phones[0].number, "+966551113333");
+        assert_eq!(written.phones[0].country_code.as_deref(), Some("966"));
+    }
+
+    #[test]
     fn blank_values_are_absent_and_values_are_trimmed() {
         let body = CustomerBody {
             cus_name: Some("  Jane  ".into()),
