@@ -327,27 +327,6 @@ fn value_at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
         })
 }
 
-/// The value at a canonical path, to change it.
-fn value_at_mut<'a>(v: &'a mut Value, path: &str) -> Option<&'a mut Value> {
-    path.replace('[', ".")
-        .replace(']', "")
-        .split('.')
-        .try_fold(v, |v, seg| match v {
-            Value::Array(a) => a.get_mut(seg.parse::<usize>().ok()?),
-            _ => v.get_mut(seg),
-        })
-}
-
-/// `v` with the array at the top-level key `array` sorted (by each element's JSON), to
-/// compare two records whatever the order of that array.
-fn sorted(v: &Value, array: &str) -> Value {
-    let mut v = v.clone();
-    if let Some(a) = v.get_mut(array).and_then(Value::as_array_mut) {
-        a.sort_by_key(Value::to_string);
-    }
-    v
-}
-
 /// Whether `text` matches `pattern`, where `*` matches any run of characters.
 fn glob(pattern: &str, text: &str) -> bool {
     match pattern.split_once('*') {
@@ -757,39 +736,7 @@ impl Session {
     /// Whether `path`, reported dropped by a tenant front's write with the required fields
     /// supplied, is what supplying them costs ([`SUPPLIED`]).
     fn supplied_loss(&self, path: &str) -> bool {
-        if SUPPLIED.iter().any(|p| path.starts_with(p)) {
-            return true;
-        }
-        // FINDING: over an NData upstream the tenant front's write-back of the very
-        // `cusMobile` it showed ("0555000001") reports `phones[0].country_code` dropped.
-        // NData cannot hold a dialling code (ndata docs.md: it drops the phone's
-        // "`country_code`"), so the gateway's record has none; the tenant front turns a
-        // Saudi mobile into `+966…` with the code `966` and, by `Customer::set_shown_phone`
-        // ("its dialling code too when … one is given"), sets it on the unchanged number
-        // (tenant docs.md: "a Saudi mobile sets the dialling code `966`"). Documented, yet
-        // against "a value equal to what the dialect shows changes nothing", and the same
-        // write-back on the embedded store changes a code-less Saudi mobile (one written
-        // through NData) from no code to `966`. Nothing is lost upstream (asserted); only
-        // the report is wrong. Left for the team to decide.
-        matches!(self.upstream, Some((Up::Ndata, _))) && path == "phones[0].country_code"
-    }
-
-    /// The array whose order an edit may change where the record is held, if any.
-    ///
-    /// FINDING: through a gateway over a Unimicro upstream, the tenant front's change of
-    /// the default email's address (`emails[1]`) reaches the upstream as a removal of
-    /// that email and the addition of a new one, which lands last: the email keeps its
-    /// description and default flag, but `emails` comes back in another order. That is
-    /// the odata dialect's rule (odata docs.md, "Everything else is kept": "A child whose
-    /// canonical content was changed elsewhere … no longer matches its fingerprint …
-    /// (to this dialect, an edit elsewhere is a removal plus an addition)"; the client
-    /// "zeroes child ids the upstream does not know and sends the upstream's children the
-    /// record no longer has with `\"Deleted\": true`"). Where no email is flagged default,
-    /// the moved one is no longer "the first", so what single-email dialects show
-    /// changes. The rest of the edit is checked exactly, in any order of `emails`.
-    fn reorders(&self, edit: &Edit) -> Option<&'static str> {
-        let over_odata = matches!(self.upstream, Some((Up::Odata, _)));
-        (over_odata && edit.path.starts_with("emails[")).then_some("emails")
+        SUPPLIED.iter().any(|p| path.starts_with(p))
     }
 
     /// Fills in what [`Session::tenant_required_unheld`] names in a tenant API record, as
@@ -1155,22 +1102,7 @@ async fn edit_one_field(s: &Session, edit: &Edit, holds: Holds) -> String {
                 fail(format!("{DROPPED_HEADER}: {}", d.join(", ")));
             }
             let wanted = edit.wanted(&before);
-            if let Some(array) = s.reorders(edit) {
-                // The record as it should be, and as it is, with `array` in one order.
-                let mut want = before.clone();
-                *value_at_mut(&mut want, edit.path).expect("the edited field exists") =
-                    edit.value.clone();
-                let (want, got) = (sorted(&want, array), sorted(&after, array));
-                let all = changes(&want, &got);
-                let verdict = judge(&all, &s.allowed(front));
-                if !verdict.unexplained.is_empty() {
-                    fail(format!(
-                        "was to change only {wanted} (in any order of {array}), and the \
-                         record differs from that:\n{}",
-                        verdict.report()
-                    ));
-                }
-            } else if verdict.unexplained != [&wanted] {
+            if verdict.unexplained != [&wanted] {
                 fail(format!(
                     "was to change only {wanted}, and changed:\n{}",
                     verdict.report()
@@ -1298,14 +1230,9 @@ fn holds(up: Up, path: &str) -> Holds {
         ("name.last", _) => Drops("name.last"),
         // ndata keeps "the note"; tenant and odata drop `note`.
         ("note", Up::Ndata) => Yes,
-        // FINDING: custno docs.md says both "ManEx keeps … the note" ("What ManEx cannot
-        // carry", so `convert::carried` keeps it and the gateway neither reports nor
-        // refuses it) and, for the client, "a change to a field the API cannot set
-        // (`CUSTNOTE`, `DIVISION`, `SREPS`, …) is `unsupported`" (no Add or Edit
-        // parameter sets it). Together: a note change over a ManEx upstream is a 501 for
-        // the whole write, strict or not, where every other field an upstream cannot take
-        // is written around and reported. Asserted as documented; whether `carried`
-        // should drop what no parameter can set is for the team to decide.
+        // custno docs.md keeps the note ("ManEx keeps … the note") but its client cannot
+        // change it: "a change to a field the API cannot set (`CUSTNOTE`, `DIVISION`,
+        // `SREPS`, …) is `unsupported` naming them", strict or not, and nothing is written.
         ("note", Up::Custno) => Refuses(501, "CUSTNOTE"),
         ("note", _) => Drops("note"),
         // ManEx keeps the territory; the others drop "all of `sales`".

@@ -507,38 +507,53 @@ fn added_extra(over: &mut JsonMap, extra: &JsonMap) {
     }
 }
 
+/// The children's slots: each canonical child with the entry whose fingerprint it has
+/// (its `ID` and `over`). A child changed elsewhere matches none; it keeps the `ID` of the
+/// entry at its own place when that entry matched no child (an edit in place: a `PUT`
+/// naming the id reaches it, and an upstream updates the child where it is instead of
+/// removing it and adding one at the end), without that entry's `over`, which was typed
+/// for the old content. Any other child gets a fresh id from `next_id`.
 fn load<K: Child>(
     items: &[K::Canon],
     entries: &[ChildEntry],
     next_id: &mut i64,
 ) -> Vec<Slot<K::Canon>> {
     let mut used = vec![false; entries.len()];
-    items
+    let found: Vec<Option<usize>> = items
         .iter()
         .map(|c| {
             let fp = K::fingerprint(c);
-            let found = entries
-                .iter()
-                .enumerate()
-                .find(|(i, e)| !used[*i] && e.fp == fp)
-                .map(|(i, _)| i);
-            match found {
-                Some(i) => {
-                    used[i] = true;
-                    Slot {
-                        id: entries[i].id,
-                        canon: c.clone(),
-                        over: entries[i].over.clone(),
+            let i = (0..entries.len()).find(|&i| !used[i] && entries[i].fp == fp)?;
+            used[i] = true;
+            Some(i)
+        })
+        .collect();
+    items
+        .iter()
+        .zip(found)
+        .enumerate()
+        .map(|(place, (c, found))| match found {
+            Some(i) => Slot {
+                id: entries[i].id,
+                canon: c.clone(),
+                over: entries[i].over.clone(),
+            },
+            None => {
+                let id = match used.get(place) {
+                    Some(false) => {
+                        used[place] = true;
+                        entries[place].id
                     }
-                }
-                None => {
-                    let id = *next_id;
-                    *next_id += 1;
-                    Slot {
-                        id,
-                        canon: c.clone(),
-                        over: JsonMap::new(),
+                    _ => {
+                        let id = *next_id;
+                        *next_id += 1;
+                        id
                     }
+                };
+                Slot {
+                    id,
+                    canon: c.clone(),
+                    over: JsonMap::new(),
                 }
             }
         })
@@ -2364,11 +2379,13 @@ pub fn carried(c: &Customer) -> Customer {
 }
 
 /// Gives `kept` the ids `sent`'s extension holds that an upstream assigns afresh: each
-/// child's `ID` (matched by fingerprint), the `ID`s of the owned relation objects and their
-/// links (`Dimensions.ID`, `DimensionsID`…), `BusinessRelationID`, `Info.ID` (or its
+/// child's `ID` as `sent` shows it (matched by the child's fingerprint; a child edited in
+/// place elsewhere keeps its id, see [`load`]), the `ID`s of the owned relation objects and
+/// their links (`Dimensions.ID`, `DimensionsID`…), `BusinessRelationID`, `Info.ID` (or its
 /// absence), and a `next_id` past all of them.
 fn keep_assigned_ids(sent: &Customer, kept: &mut Customer) {
-    let from = Ext::of(sent);
+    let mut from = Ext::of(sent);
+    Kids::load(sent, &from).store(&mut sent.clone(), &mut from);
     let mut to = Ext::of(kept);
     for (group, entries) in &mut to.children {
         let Some(given) = from.children.get(group) else {
@@ -3299,20 +3316,72 @@ mod tests {
     }
 
     #[test]
-    fn canonical_edits_elsewhere_get_fresh_ids() {
-        let c = created(
-            json!({"Info": {"Name": "A", "Emails": [{"EmailAddress": "a@x.io", "_guid": "g"}]}}),
-        );
+    fn a_child_edited_in_place_elsewhere_keeps_its_id_and_loses_its_typing() {
+        let c = created(json!({"Info": {"Name": "A", "Emails": [
+            {"EmailAddress": "a@x.io", "_guid": "g"},
+            {"EmailAddress": "b@x.io"},
+            {"EmailAddress": "c@x.io"}
+        ]}}));
         let before = to_json(&c);
+        let ids = |w: &Value| -> Vec<Value> {
+            w["Info"]["Emails"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["ID"].clone())
+                .collect()
+        };
         assert_eq!(before["Info"]["Emails"][0]["_guid"], "g");
+
+        // Edited in place (another dialect changed the address): the same id, so a client
+        // or an upstream updates that child where it is; the `_guid` typed for the old
+        // content is gone.
         let mut other = c.clone();
         other.emails[0].address = "changed@x.io".into();
         let after = to_json(&other);
-        assert_ne!(
-            after["Info"]["Emails"][0]["ID"],
-            before["Info"]["Emails"][0]["ID"]
-        );
+        assert_eq!(ids(&after), ids(&before));
+        assert_eq!(after["Info"]["Emails"][0]["EmailAddress"], "changed@x.io");
         assert!(after["Info"]["Emails"][0].get("_guid").is_none());
+
+        // Removed and added elsewhere: the children that stayed keep their ids, the new
+        // one takes a fresh id rather than the removed one's.
+        let mut other = c.clone();
+        other.emails.remove(0);
+        other.emails.push(Email {
+            address: "d@x.io".into(),
+            ..Email::default()
+        });
+        let after = to_json(&other);
+        let (was, now) = (ids(&before), ids(&after));
+        assert_eq!(now[..2], was[1..]);
+        assert!(!was.contains(&now[2]), "{now:?} against {was:?}");
+    }
+
+    #[test]
+    fn what_an_upstream_keeps_of_a_child_edited_in_place_has_its_id() {
+        // Read from an upstream (its ids), then the default e-mail edited by another
+        // front: what the gateway sends when it must leave something out (`carried`)
+        // names the upstream's child, so the upstream updates it where it is.
+        let mut c = apply(
+            None,
+            &parse(json!({"ID": 42, "Info": {"ID": 7, "Name": "Up", "DefaultEmailID": 12,
+                "DefaultEmail": {"ID": 12, "EmailAddress": "a@x.io"},
+                "Emails": [{"ID": 11, "EmailAddress": "b@x.io"}, {"ID": 13, "EmailAddress": "c@x.io"}]}})),
+            Mode::Import,
+        )
+        .unwrap();
+        let i = c.email_index().unwrap();
+        c.emails[i].address = "changed@x.io".into();
+        let w = to_json(&carried(&c));
+        assert_eq!(w["Info"]["DefaultEmail"]["ID"], 12);
+        assert_eq!(w["Info"]["DefaultEmail"]["EmailAddress"], "changed@x.io");
+        let others: Vec<&Value> = w["Info"]["Emails"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["ID"])
+            .collect();
+        assert_eq!(others, [11, 13]);
     }
 
     #[test]
