@@ -1211,7 +1211,7 @@ enum Holds {
 /// Whether `up` holds the canonical `path` (one of [`Front::edits`]), from the "What an
 /// upstream of this dialect cannot carry" section of each dialect's docs.md.
 fn holds(up: Up, path: &str) -> Holds {
-    use Holds::{Drops, Refuses, Yes};
+    use Holds::{Drops, Yes};
     match (path, up) {
         // Every upstream keeps the display name: `cusName`, `fullName`, `CUSTNAME`,
         // `Info.Name`.
@@ -1230,10 +1230,8 @@ fn holds(up: Up, path: &str) -> Holds {
         ("name.last", _) => Drops("name.last"),
         // ndata keeps "the note"; tenant and odata drop `note`.
         ("note", Up::Ndata) => Yes,
-        // custno docs.md keeps the note ("ManEx keeps … the note") but its client cannot
-        // change it: "a change to a field the API cannot set (`CUSTNOTE`, `DIVISION`,
-        // `SREPS`, …) is `unsupported` naming them", strict or not, and nothing is written.
-        ("note", Up::Custno) => Refuses(501, "CUSTNOTE"),
+        // custno docs.md: "its note, division and reps … stay as read", since no Add or
+        // Edit parameter sets them.
         ("note", _) => Drops("note"),
         // ManEx keeps the territory; the others drop "all of `sales`".
         ("sales.territory", Up::Custno) => Yes,

@@ -20,6 +20,13 @@ use crate::NAME;
 pub const EXT_ACCT_DATE: &str = "ACCT_DATE";
 /// Extension key of a `modifiedDate` given explicitly with Edit's `modifieddate`.
 pub const EXT_MODIFIED_DATE: &str = "modifiedDate";
+/// Extension key of the fields ManEx keeps but no Add or Edit parameter sets
+/// ([`UNSETTABLE`]), as the client read them from the upstream, those that are not empty:
+/// what the upstream keeps whatever a write sends, which [`carried`] says.
+pub const EXT_AS_READ: &str = "asRead";
+/// The fields with a canonical home (`note`, `sales.division`, `sales.reps`) that no Add
+/// or Edit parameter sets.
+const UNSETTABLE: [&str; 3] = ["CUSTNOTE", "DIVISION", "SREPS"];
 
 /// The customer number in canonical form: a ManEx number (all digits, at most ten) without
 /// its leading zeros (`0000000010` → `10`, `0000000000` → `0`); anything else trimmed and
@@ -294,6 +301,14 @@ pub fn from_record(r: &Record) -> Customer {
             ext.insert(EXT_MODIFIED_DATE.into(), Value::String(raw));
         }
     }
+    let as_read: JsonMap = UNSETTABLE
+        .iter()
+        .zip([&b.custnote, &b.division, &b.sreps])
+        .filter_map(|(k, v)| trimmed(v).map(|v| ((*k).to_owned(), Value::String(v))))
+        .collect();
+    if !as_read.is_empty() {
+        ext.insert(EXT_AS_READ.into(), Value::Object(as_read));
+    }
     if !ext.is_empty() {
         c.extensions.insert(NAME.into(), ext);
     }
@@ -303,17 +318,30 @@ pub fn from_record(r: &Record) -> Customer {
 /// What `c` looks like once the upstream client (`Client`, feature `client`) has written
 /// it to ManEx and read it back: [`to_record`] (the record whose fields the client sends
 /// as parameters), as ManEx answers a Get for it, read with [`from_record`] (what the
-/// client makes of the answer), assuming ManEx stores what it is sent. The fields the
-/// upstream assigns (`id`, `seq`, `version`, timestamps) are `c`'s own (see
-/// [`keep_assigned`]).
+/// client makes of the answer), assuming ManEx stores what it is sent but for what no
+/// parameter sets ([`UNSETTABLE`]: the note, division and reps), which stays as the client
+/// last read it (`extensions.custno.asRead`; empty for a record never read from ManEx,
+/// such as a new one). The fields the upstream assigns (`id`, `seq`, `version`,
+/// timestamps) are `c`'s own (see [`keep_assigned`]).
 ///
 /// What `dropped_fields(c, &carried(c))` reports is what the client refuses to write (see
 /// [`unrepresentable`]).
 pub fn carried(c: &Customer) -> Customer {
     let sent = to_record(c);
-    let answer = serde_json::to_value(sent.get_view())
+    let mut answer = serde_json::to_value(sent.get_view())
         .and_then(serde_json::from_value::<Record>)
         .unwrap_or(sent);
+    let as_read = c
+        .extension(NAME)
+        .and_then(|e| e.get(EXT_AS_READ))
+        .and_then(Value::as_object);
+    let was = |field: &str| {
+        let v = as_read.and_then(|r| r.get(field)).and_then(Value::as_str);
+        Some(v.unwrap_or_default().to_owned())
+    };
+    answer.body.custnote = was("CUSTNOTE");
+    answer.body.division = was("DIVISION");
+    answer.body.sreps = was("SREPS");
     let mut kept = from_record(&answer);
     keep_assigned(c, &mut kept);
     kept

@@ -32,8 +32,9 @@ fn written(params: &Params, action: Action) -> Customer {
 fn the_richest_customer_loses_what_manex_has_no_field_for() {
     let c = everything();
     // ManEx keeps the number, `CUSTNAME` (the display name), the status, one phone and
-    // one fax (numbers only), territory, division, reps, reseller and discount ids, terms,
-    // credit limit and status, the receivable high balance, taxable and the note.
+    // one fax (numbers only), territory, reseller and discount ids, terms, credit limit
+    // and status, the receivable high balance and taxable. Its division, reps and note no
+    // Add or Edit sets: a customer never read from ManEx (this one) gets them empty.
     let expected = [
         "activation_time",
         "addresses[0]",
@@ -78,6 +79,7 @@ fn the_richest_customer_loses_what_manex_has_no_field_for() {
         "name.first",
         "name.last",
         "name.middle",
+        "note",
         "phones[0]",
         "phones[1]",
         "phones[2].country_code",
@@ -85,10 +87,47 @@ fn the_richest_customer_loses_what_manex_has_no_field_for() {
         "phones[3].country_code",
         "phones[3].description",
         "reference_no",
+        "sales.division",
+        "sales.reps[0]",
+        "sales.reps[1]",
         "tax.tin",
         "tax.vat",
     ];
     assert_eq!(dropped_fields(&c, &carried(&c)), expected);
+}
+
+#[test]
+fn the_note_division_and_reps_stay_as_read_from_manex() {
+    // As the client reads a record: what no parameter sets is kept as read.
+    let mut record: Record = serde_json::from_value(serde_json::json!({
+        "CUSTNO": "0000000010", "CUSTNAME": "Acme", "STATUS": "Active",
+        "CUSTNOTE": "call first", "DIVISION": "EAST", "SREPS": "AB,CD"
+    }))
+    .unwrap();
+    let read = from_record(&record);
+    assert_eq!(read.note.as_deref(), Some("call first"));
+    assert_eq!(dropped_fields(&read, &carried(&read)), Vec::<String>::new());
+
+    // Changed elsewhere, they are what ManEx would not take; the rest is carried.
+    let mut edited = read.clone();
+    edited.note = Some("changed".into());
+    edited.sales.reps.push("EF".into());
+    edited.name.display = Some("Acme AS".into());
+    let kept = carried(&edited);
+    assert_eq!(dropped_fields(&edited, &kept), ["note", "sales.reps[2]"]);
+    assert_eq!(kept.note.as_deref(), Some("call first"));
+    assert_eq!(kept.name.display.as_deref(), Some("Acme AS"));
+    // What the gateway sends instead (`kept`) is written without a refusal.
+    assert!(unrepresentable(&kept).is_empty());
+
+    // Read empty, they are not kept in the extension.
+    record.body.custnote = Some(String::new());
+    record.body.division = None;
+    record.body.sreps = Some("  ".into());
+    let read = from_record(&record);
+    assert!(read
+        .extension("custno")
+        .is_none_or(|e| !e.contains_key("asRead")));
 }
 
 #[test]
