@@ -70,9 +70,14 @@ pub fn tenant_token(tenant: &str) -> String {
 /// A gateway whose `demo` tenant is backed by `upstream` in `dialect`, with the upstream
 /// client's section `client` (`{"upstream": {"base_url": …}, …credentials}`).
 pub async fn spawn_gateway_over(dialect: &str, client: serde_json::Value) -> TestApp {
+    spawn_gateway(serde_json::json!({"dialect": dialect, "client": client})).await
+}
+
+/// A gateway whose `demo` tenant is backed by the upstream `backend` describes (the
+/// `[tenants.demo.backend]` section as JSON, without its `kind`).
+pub async fn spawn_gateway(backend: serde_json::Value) -> TestApp {
     let backend: custgate_gateway::UpstreamSettings =
-        serde_json::from_value(serde_json::json!({"dialect": dialect, "client": client}))
-            .expect("the upstream settings parse");
+        serde_json::from_value(backend).expect("the upstream settings parse");
     spawn_app_with(move |settings| {
         settings
             .tenants
@@ -81,6 +86,20 @@ pub async fn spawn_gateway_over(dialect: &str, client: serde_json::Value) -> Tes
             .backend = custgate::settings::BackendSettings::Upstream(backend);
     })
     .await
+}
+
+/// An NData token of `app`'s `user`, from its `/api/auth`.
+pub async fn ndata_token(app: &TestApp, user: &str, password: &str) -> String {
+    let r = app
+        .client
+        .post(app.url("/api/auth"))
+        .json(&serde_json::json!({"UserName": user, "Password": password, "DeviceName": "e2e"}))
+        .send()
+        .await
+        .expect("the gateway answers");
+    assert_eq!(r.status(), reqwest::StatusCode::OK, "NData login of {user}");
+    let body: serde_json::Value = r.json().await.expect("a JSON answer");
+    body["tokenId"].as_str().expect("a tokenId").to_owned()
 }
 
 /// RFC 3986's unreserved characters; everything else is percent-encoded.

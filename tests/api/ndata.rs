@@ -6,23 +6,10 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{ndata_token, spawn_app, TestApp};
 
 const FACADE: &str = "/unified/v1/customers";
 const FACADE_DEMO: &str = "dev-unified-demo";
-
-async fn login(app: &TestApp, user: &str, password: &str) -> String {
-    let r = app
-        .client
-        .post(app.url("/api/auth"))
-        .json(&json!({"UserName": user, "Password": password, "DeviceName": "e2e"}))
-        .send()
-        .await
-        .expect("the gateway answers");
-    assert_eq!(r.status(), StatusCode::OK);
-    let body: Value = r.json().await.unwrap();
-    body["tokenId"].as_str().unwrap().to_owned()
-}
 
 /// A call with a bearer token; the answer's status and its JSON (`null` when empty).
 async fn ndata(
@@ -99,7 +86,7 @@ fn stable(mut v: Value) -> Value {
 #[tokio::test]
 async fn cards_credit_and_discount_survive_the_facade_and_a_write_back() {
     let app = spawn_app().await;
-    let token = login(&app, "demo", "demo").await;
+    let token = ndata_token(&app, "demo", "demo").await;
     let (status, created) = ndata(
         &app,
         reqwest::Method::POST,
@@ -226,7 +213,7 @@ async fn a_facade_customer_keeps_what_ndata_cannot_show() {
     assert_eq!(status, StatusCode::CREATED, "{created:#}");
 
     // NData shows it its way.
-    let clerk = login(&app, "clerk", "clerk").await;
+    let clerk = ndata_token(&app, "clerk", "clerk").await;
     let (status, shown) = ndata(
         &app,
         reqwest::Method::GET,
@@ -297,7 +284,7 @@ async fn a_facade_customer_keeps_what_ndata_cannot_show() {
 #[tokio::test]
 async fn ndata_filters_run_on_the_real_store() {
     let app = spawn_app().await;
-    let token = login(&app, "demo", "demo").await;
+    let token = ndata_token(&app, "demo", "demo").await;
     for body in [
         json!({"id": "f1", "firstName": "John", "lastName": "Doe", "discountRate": 10, "cards": [{"serialNumber": "S-100"}], "expirationTime": "2001-01-01T00:00:00Z"}),
         json!({"id": "f2", "firstName": "Jane", "lastName": "Roe", "isActive": false, "externalId": "EXT-2", "note": "VIP"}),
@@ -369,9 +356,9 @@ async fn ndata_filters_run_on_the_real_store() {
 #[tokio::test]
 async fn rights_versions_and_tenants_hold_end_to_end() {
     let app = spawn_app().await;
-    let demo = login(&app, "demo", "demo").await;
-    let clerk = login(&app, "clerk", "clerk").await;
-    let acme = login(&app, "acme", "acme").await;
+    let demo = ndata_token(&app, "demo", "demo").await;
+    let clerk = ndata_token(&app, "clerk", "clerk").await;
+    let acme = ndata_token(&app, "acme", "acme").await;
     let (status, created) = ndata(
         &app,
         reqwest::Method::POST,
@@ -466,7 +453,7 @@ async fn rights_versions_and_tenants_hold_end_to_end() {
 #[tokio::test]
 async fn a_phone_written_here_is_the_customers_number_on_every_front() {
     let app = spawn_app().await;
-    let token = login(&app, "demo", "demo").await;
+    let token = ndata_token(&app, "demo", "demo").await;
     let body = json!({"id": "nd-phone-1", "firstName": "Huda", "lastName": "Saleh",
         "phone": "+966551112222", "isActive": true});
     let (status, created) = ndata(

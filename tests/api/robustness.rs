@@ -12,7 +12,7 @@ use std::path::Path;
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 
-use crate::helpers::{spawn_app, tenant_token, TestApp};
+use crate::helpers::{ndata_token, spawn_app, tenant_token, TestApp};
 use crate::matrix::{gateway_over, Up};
 
 /// Mutated requests per front and backend, unless `ROBUSTNESS_ROUNDS` says otherwise.
@@ -196,17 +196,7 @@ fn canonical_customer() -> Value {
 /// Every front's seed requests and the headers that authenticate them.
 async fn fronts(app: &TestApp) -> Vec<(&'static str, Vec<(String, String)>, Vec<Seed>)> {
     let tenant_token = tenant_token("demo");
-    let login: Value = app
-        .client
-        .post(app.url("/api/auth"))
-        .json(&json!({"UserName": "demo", "Password": "demo", "DeviceName": "robustness"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ndata_token = login["tokenId"].as_str().unwrap().to_owned();
+    let ndata_token = ndata_token(app, "demo", "demo").await;
     let bearer = |t: &str| vec![("Authorization".to_owned(), format!("Bearer {t}"))];
     let tenant_body = fixture("tenant/tests/fixtures/create_request.json");
     let ndata_body = fixture("ndata/tests/fixtures/create_request.json");

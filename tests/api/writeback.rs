@@ -43,7 +43,7 @@ use std::time::Instant;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{encode, spawn_app, spawn_app_with, tenant_token, TestApp};
+use crate::helpers::{encode, ndata_token, spawn_app, spawn_gateway, tenant_token, TestApp};
 use crate::matrix::{gateway_over, Up};
 
 const FACADE: &str = "/unified/v1/customers";
@@ -508,18 +508,6 @@ async fn create_through_facade(app: &TestApp, customer: &Value) -> Value {
     created.body
 }
 
-/// An NData token of `app`'s `demo` user.
-async fn ndata_login(app: &TestApp) -> String {
-    let login = send(
-        app.client
-            .post(app.url("/api/auth"))
-            .json(&json!({"UserName": "demo", "Password": "demo", "DeviceName": "writeback"})),
-    )
-    .await;
-    assert_eq!(login.status, StatusCode::OK, "{:#}", login.body);
-    login.body["tokenId"].as_str().unwrap().to_owned()
-}
-
 /// The record `id` of `app`'s facade, checking that its `ETag` is its version.
 async fn facade_read(app: &TestApp, id: &str) -> Value {
     let r = send(
@@ -543,7 +531,7 @@ impl Session {
     async fn start(customer: &Value) -> Session {
         let app = spawn_app().await;
         let tenant_token = tenant_token("demo");
-        let ndata_token = ndata_login(&app).await;
+        let ndata_token = ndata_token(&app, "demo", "demo").await;
         let created = create_through_facade(&app, customer).await;
         let id = created["id"].as_str().unwrap().to_owned();
         Session {
@@ -568,7 +556,7 @@ impl Session {
             .gateway_id(&created)
             .unwrap_or_else(|| panic!("{up:?}: no gateway id in {created:#}"));
         let tenant_token = tenant_token("demo");
-        let ndata_token = ndata_login(&gateway).await;
+        let ndata_token = ndata_token(&gateway, "demo", "demo").await;
         Session {
             app: gateway,
             upstream: Some((up, Arc::new(upstream))),
@@ -585,7 +573,7 @@ impl Session {
     async fn strict_twin(&self) -> Session {
         let (up, upstream) = self.upstream.clone().expect("a gateway session");
         let gateway = strict_gateway_over(up, &upstream).await;
-        let ndata_token = ndata_login(&gateway).await;
+        let ndata_token = ndata_token(&gateway, "demo", "demo").await;
         Session {
             app: gateway,
             upstream: Some((up, upstream)),
@@ -1253,19 +1241,11 @@ fn holds(up: Up, path: &str) -> Holds {
 /// A gateway over `upstream` (dialect `up`) like `matrix::gateway_over`'s, but strict:
 /// it refuses a write that carries anything the upstream cannot hold.
 async fn strict_gateway_over(up: Up, upstream: &TestApp) -> TestApp {
-    let backend: custgate_gateway::UpstreamSettings = serde_json::from_value(json!({
+    spawn_gateway(json!({
         "dialect": up.as_str(),
         "strict": true,
         "client": up.client_section(&upstream.address),
     }))
-    .expect("the upstream settings parse");
-    spawn_app_with(move |settings| {
-        settings
-            .tenants
-            .get_mut("demo")
-            .expect("config/default.toml has a demo tenant")
-            .backend = custgate::settings::BackendSettings::Upstream(backend);
-    })
     .await
 }
 
